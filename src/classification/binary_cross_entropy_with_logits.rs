@@ -1,0 +1,132 @@
+//! Binary cross entropy of logits, with per-column and positive-class weights.
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::tensor::Tensor;
+use burn::tensor::activation::sigmoid;
+use burn::tensor::backend::Backend;
+
+use crate::gradient::{gradient_carrier, with_gradient};
+use crate::last_dim::LastDimWeight;
+use crate::reduction::Reduction;
+use crate::validation::{check_same_shape, check_weight_option};
+
+const LOSS: &str = "BinaryCrossEntropyWithLogitsLoss";
+
+/// Configuration of [`BinaryCrossEntropyWithLogitsLoss`] (`torch.nn.BCEWithLogitsLoss`).
+#[derive(Config, Debug)]
+pub struct BinaryCrossEntropyWithLogitsLossConfig {
+    /// A weight per entry of the last dimension (length 1 or the last dimension's size) that
+    /// rescales each element's loss. Default: none.
+    pub weight: Option<Vec<f32>>,
+    /// A weight of the positive term per entry of the last dimension (length 1 or the last
+    /// dimension's size): `pos_weight > 1` raises recall, e.g. `negatives / positives` per label.
+    pub pos_weight: Option<Vec<f32>>,
+    /// The reduction applied by `forward`.
+    #[config(default = "Reduction::Mean")]
+    pub reduction: Reduction,
+}
+
+impl BinaryCrossEntropyWithLogitsLossConfig {
+    /// Checks the options and builds the loss; the weights live on `device`.
+    ///
+    /// # Panics
+    /// If `weight` or `pos_weight` is empty, negative or not finite.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> BinaryCrossEntropyWithLogitsLoss<B> {
+        check_weight_option(LOSS, "weight", self.weight.as_deref());
+        check_weight_option(LOSS, "pos_weight", self.pos_weight.as_deref());
+        let to_tensor = |weight: &Vec<f32>| Tensor::from_floats(weight.as_slice(), device);
+        BinaryCrossEntropyWithLogitsLoss {
+            weight: self.weight.as_ref().map(to_tensor),
+            pos_weight: self.pos_weight.as_ref().map(to_tensor),
+            reduction: self.reduction,
+        }
+    }
+}
+
+/// Binary cross entropy on logits `x` with targets `y` in `[0, 1]`, exactly as
+/// `torch.nn.BCEWithLogitsLoss`, in its numerically stable form:
+///
+/// ```text
+/// lw = 1 + (pos_weight - 1) · y
+/// ℓ  = w · [ (1 - y) · x - lw · log σ(x) ],   log σ(x) = min(x, 0) - log1p(exp(-|x|))
+/// ∂ℓ/∂x = w · [ lw · σ(x) - pos_weight · y ]      ∂ℓ/∂y = w · [ -x - (pos_weight - 1) · log σ(x) ]
+/// ```
+///
+/// Finite for every finite logit (±1e4 included). `Mean` divides by the number of elements.
+///
+/// # Shapes
+/// - logits, targets, unreduced output: any shape, the same for all three
+/// - weight, pos_weight: broadcast along the last dimension (the label dimension of `(N, C)`)
+///
+/// # Example
+/// ```
+/// use burn::backend::NdArray;
+/// use burn::tensor::Tensor;
+/// use burn_losses::*;
+///
+/// let device = Default::default();
+/// let loss = BinaryCrossEntropyWithLogitsLossConfig::new()
+///     .with_pos_weight(Some(vec![3.0, 1.0]))
+///     .init::<NdArray>(&device);
+/// let logits = Tensor::<NdArray, 2>::from_floats([[0.5, -1.0]], &device);
+/// let targets = Tensor::<NdArray, 2>::from_floats([[1.0, 0.0]], &device);
+/// assert!((loss.forward(logits, targets).into_scalar() - 0.867746).abs() < 1e-5); // PyTorch: 0.86774635
+/// ```
+#[derive(Module, Debug)]
+pub struct BinaryCrossEntropyWithLogitsLoss<B: Backend> {
+    /// Weight along the last dimension.
+    pub weight: Option<Tensor<B, 1>>,
+    /// Positive-class weight along the last dimension.
+    pub pos_weight: Option<Tensor<B, 1>>,
+    /// The reduction applied by `forward`.
+    pub reduction: Reduction,
+}
+
+impl<B: Backend> BinaryCrossEntropyWithLogitsLoss<B> {
+    /// The loss reduced with the configured reduction.
+    ///
+    /// # Panics
+    /// If the shapes differ or a weight's length does not match the last dimension.
+    pub fn forward<const D: usize>(&self, logits: Tensor<B, D>, targets: Tensor<B, D>) -> Tensor<B, 1> {
+        let batch_size = logits.dims()[0];
+        self.reduction.reduce(self.forward_no_reduction(logits, targets), batch_size)
+    }
+
+    /// The loss of every element, shaped like the inputs.
+    pub fn forward_no_reduction<const D: usize>(
+        &self,
+        logits: Tensor<B, D>,
+        targets: Tensor<B, D>,
+    ) -> Tensor<B, D> {
+        let dims = logits.dims();
+        check_same_shape(LOSS, "targets", "logits", &dims, &targets.dims());
+        let weight = LastDimWeight::new(LOSS, "weight", self.weight.as_ref(), &dims);
+        let pos_weight = LastDimWeight::new(LOSS, "pos_weight", self.pos_weight.as_ref(), &dims);
+        let x = logits.clone().detach();
+        let y = targets.clone().detach();
+
+        let log_sigmoid = x.clone().clamp_max(0.0) - x.clone().abs().neg().exp().log1p();
+        // lw = 1 + (pos_weight - 1) y, and (pos_weight - 1) itself for the target gradient.
+        let pos_weight_minus_one = pos_weight.get().map(|pw| pw.clone() - 1.0);
+        let log_weight = match &pos_weight_minus_one {
+            Some(pw_minus_one) => y.clone() * pw_minus_one.clone() + 1.0,
+            None => y.clone().ones_like(),
+        };
+        let losses = (y.clone().neg() + 1.0) * x.clone() - log_weight.clone() * log_sigmoid.clone();
+
+        let logits_carrier = gradient_carrier(&logits, || {
+            let positive = pos_weight.apply(y.clone());
+            weight.apply(log_weight * sigmoid(x.clone()) - positive)
+        });
+        let targets_carrier = gradient_carrier(&targets, || {
+            let gradient = match pos_weight_minus_one {
+                Some(pw_minus_one) => -x - pw_minus_one * log_sigmoid,
+                None => -x,
+            };
+            weight.apply(gradient)
+        });
+        let losses = with_gradient(weight.apply(losses), logits_carrier);
+        with_gradient(losses, targets_carrier)
+    }
+}

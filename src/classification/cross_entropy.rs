@@ -1,0 +1,297 @@
+//! Cross entropy between logits and class indices or class probabilities.
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::tensor::backend::Backend;
+use burn::tensor::{IndexingUpdateOp, Int, Tensor};
+
+use crate::class_targets::{
+    CLASS_DIM, ClassIndexTargets, LogSoftmax, along_class_dim, check_class_weight,
+    check_reduced_rank,
+};
+use crate::gradient::{gradient_carrier, with_gradient};
+use crate::reduction::Reduction;
+use crate::validation::{check_same_shape, check_weight_option, fail, fail_option};
+
+const LOSS: &str = "CrossEntropyLoss";
+
+/// Configuration of [`CrossEntropyLoss`], with PyTorch's option names and defaults
+/// (`torch.nn.CrossEntropyLoss`).
+#[derive(Config, Debug)]
+pub struct CrossEntropyLossConfig {
+    /// A weight per class (length C, finite, non-negative). Default: none (every class 1).
+    pub weight: Option<Vec<f32>>,
+    /// Targets equal to this class index contribute 0 and are left out of the mean. It may be a
+    /// valid class or any other value (e.g. 255). `None`: no target is ignored.
+    #[config(default = "Some(-100)")]
+    pub ignore_index: Option<i64>,
+    /// Label smoothing `ε` in `[0, 1]`: the target becomes `(1 - ε) onehot + ε / C`.
+    #[config(default = 0.0)]
+    pub label_smoothing: f32,
+    /// The reduction applied by `forward` and `forward_probs`.
+    #[config(default = "Reduction::Mean")]
+    pub reduction: Reduction,
+    /// Check that class-index targets lie in `[0, C)` (reads two numbers back from the device).
+    /// Turn off only for throughput, with targets known to be valid.
+    #[config(default = true)]
+    pub check_targets: bool,
+}
+
+impl CrossEntropyLossConfig {
+    /// Checks the options and builds the loss; the class weights live on `device`.
+    ///
+    /// # Panics
+    /// If `label_smoothing` is outside `[0, 1]` or `weight` is empty, negative or not finite.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> CrossEntropyLoss<B> {
+        if !(0.0..=1.0).contains(&self.label_smoothing) {
+            fail_option(LOSS, "label_smoothing", "a value in [0, 1]", self.label_smoothing);
+        }
+        check_weight_option(LOSS, "weight", self.weight.as_deref());
+        CrossEntropyLoss {
+            weight: self
+                .weight
+                .as_ref()
+                .map(|weight| Tensor::from_floats(weight.as_slice(), device)),
+            ignore_index: self.ignore_index,
+            label_smoothing: self.label_smoothing,
+            reduction: self.reduction,
+            check_targets: self.check_targets,
+        }
+    }
+}
+
+/// Cross entropy of logits against class indices or class probabilities, exactly as
+/// `torch.nn.CrossEntropyLoss`.
+///
+/// With `lp = log_softmax(x)` along the class dimension (dimension 1), class weight `w_c`
+/// (1 without `weight`) and smoothing `ε`, the loss at a position `i` with class index `y_i` is
+///
+/// ```text
+/// ℓ_i = (1 - ε) · (-w_{y_i} · lp_{i, y_i}) + (ε / C) · (-Σ_c w_c · lp_{i, c})     (0 if y_i is ignored)
+/// Mean = Σ_i ℓ_i / Σ_{i not ignored} w_{y_i}
+/// ```
+///
+/// and against class probabilities `t` (smoothed to `(1 - ε) t + ε / C`)
+///
+/// ```text
+/// ℓ_i = -Σ_c w_c · t_{i, c} · lp_{i, c}          Mean = Σ_i ℓ_i / (number of positions)
+/// ```
+///
+/// # Shapes
+/// - logits: `(N, C)` or `(N, C, d1, ..., dk)`
+/// - class-index targets: `(N)` or `(N, d1, ..., dk)`, `Int`; unreduced output: the same shape
+/// - probability targets: the logits' shape; unreduced output: the logits' shape without `C`
+///
+/// The class-index path gathers the target's log-probability: it never builds a one-hot
+/// `N x C` tensor. Gradients are closed-form (`softmax - target`, scaled), so the autodiff graph
+/// keeps one logits-sized buffer.
+///
+/// # Example
+/// ```
+/// use burn::backend::NdArray;
+/// use burn::tensor::{Int, Tensor};
+/// use burn_losses::*;
+///
+/// let device = Default::default();
+/// let loss = CrossEntropyLossConfig::new()
+///     .with_label_smoothing(0.1)
+///     .init::<NdArray>(&device);
+/// let logits = Tensor::<NdArray, 2>::from_floats([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]], &device);
+/// let targets = Tensor::<NdArray, 1, Int>::from_ints([0, 2], &device);
+/// let value = loss.forward(logits, targets).into_scalar();
+/// assert!((value - 0.345456).abs() < 1e-5); // PyTorch: 0.34545642
+/// ```
+#[derive(Module, Debug)]
+pub struct CrossEntropyLoss<B: Backend> {
+    /// Class weights, shape `[C]`.
+    pub weight: Option<Tensor<B, 1>>,
+    /// The ignored target value, if any.
+    pub ignore_index: Option<i64>,
+    /// Label smoothing `ε`.
+    pub label_smoothing: f32,
+    /// The reduction applied by `forward` and `forward_probs`.
+    pub reduction: Reduction,
+    /// Whether class-index targets are range-checked.
+    pub check_targets: bool,
+}
+
+impl<B: Backend> CrossEntropyLoss<B> {
+    /// The loss against class-index targets, reduced with the configured reduction.
+    ///
+    /// # Panics
+    /// If `DT != D - 1`, the target shape is not the logits' shape without dimension 1, the
+    /// class weights do not have length C, or a target is outside `[0, C)` and is not
+    /// `ignore_index`.
+    pub fn forward<const D: usize, const DT: usize>(
+        &self,
+        logits: Tensor<B, D>,
+        targets: Tensor<B, DT, Int>,
+    ) -> Tensor<B, 1> {
+        let batch_size = logits.dims()[0];
+        let (losses, targets) = self.index_losses(logits, targets);
+        self.reduction.reduce_weighted(
+            losses,
+            batch_size,
+            targets.total_weight(),
+            targets.valid_count(),
+        )
+    }
+
+    /// The loss against class-index targets at every position: shape `(N)` or
+    /// `(N, d1, ..., dk)`; ignored positions are 0.
+    pub fn forward_no_reduction<const D: usize, const DT: usize>(
+        &self,
+        logits: Tensor<B, D>,
+        targets: Tensor<B, DT, Int>,
+    ) -> Tensor<B, DT> {
+        let (losses, _) = self.index_losses(logits, targets);
+        losses.squeeze_dim(CLASS_DIM)
+    }
+
+    /// The loss against class-probability targets of the logits' shape, reduced with the
+    /// configured reduction (`Mean` divides by the number of positions, ignoring weights).
+    ///
+    /// # Panics
+    /// If the shapes differ, the class weights do not have length C, or `ignore_index` is a
+    /// non-negative class (PyTorch rejects it for probability targets too).
+    pub fn forward_probs<const D: usize>(
+        &self,
+        logits: Tensor<B, D>,
+        probs: Tensor<B, D>,
+    ) -> Tensor<B, 1> {
+        let batch_size = logits.dims()[0];
+        self.reduction.reduce(self.prob_losses(logits, probs), batch_size)
+    }
+
+    /// The loss against class-probability targets at every position: the logits' shape without
+    /// the class dimension.
+    pub fn forward_probs_no_reduction<const D: usize, const DT: usize>(
+        &self,
+        logits: Tensor<B, D>,
+        probs: Tensor<B, D>,
+    ) -> Tensor<B, DT> {
+        check_reduced_rank::<D, DT>(LOSS);
+        self.prob_losses(logits, probs).squeeze_dim(CLASS_DIM)
+    }
+
+    /// Per-position losses with the class dimension kept (size 1), and the prepared targets.
+    fn index_losses<const D: usize, const DT: usize>(
+        &self,
+        logits: Tensor<B, D>,
+        targets: Tensor<B, DT, Int>,
+    ) -> (Tensor<B, D>, ClassIndexTargets<B, D>) {
+        let dims = logits.dims();
+        let targets = ClassIndexTargets::new(
+            LOSS,
+            "logits",
+            &dims,
+            targets,
+            self.weight.as_ref(),
+            self.ignore_index,
+            self.check_targets,
+        );
+        let num_classes = dims[CLASS_DIM] as f64;
+        let smoothing = self.label_smoothing as f64;
+        let log_softmax = LogSoftmax::new(logits.clone().detach());
+
+        let target_log_prob = log_softmax.shifted.clone().gather(CLASS_DIM, targets.indices.clone())
+            - log_softmax.log_sum_exp.clone();
+        let mut losses = -target_log_prob * targets.weights.clone();
+        if smoothing > 0.0 {
+            // -Σ_c w_c lp_c = lse · Σ_c w_c - Σ_c w_c shifted_c, without materialising lp.
+            let weighted_shifted_sum = match &self.weight {
+                Some(weight) => (log_softmax.shifted.clone() * along_class_dim::<B, D>(weight))
+                    .sum_dim(CLASS_DIM),
+                None => log_softmax.shifted.clone().sum_dim(CLASS_DIM),
+            };
+            let smooth = (log_softmax.log_sum_exp.clone() * self.class_weight_sum::<D>(&logits)
+                - weighted_shifted_sum)
+                * targets.valid.clone();
+            losses = losses * (1.0 - smoothing) + smooth * (smoothing / num_classes);
+        }
+        let losses = targets.zero_ignored(losses);
+
+        let carrier = gradient_carrier(&logits, || {
+            // (1-ε) w_y (p - onehot(y)) + (ε/C) (p Σ_c w_c - w_k), zero on ignored rows.
+            let row_scale = targets.weights.clone() * (1.0 - smoothing)
+                + targets.valid.clone()
+                    * self.class_weight_sum::<D>(&logits)
+                    * (smoothing / num_classes);
+            let mut gradient = log_softmax.probs() * row_scale;
+            if smoothing > 0.0 {
+                let uniform = match &self.weight {
+                    Some(weight) => along_class_dim::<B, D>(weight) * targets.valid.clone(),
+                    None => targets.valid.clone(),
+                };
+                gradient = gradient - uniform * (smoothing / num_classes);
+            }
+            gradient.scatter(
+                CLASS_DIM,
+                targets.indices.clone(),
+                targets.weights.clone() * (smoothing - 1.0),
+                IndexingUpdateOp::Add,
+            )
+        })
+        .map(|carrier| carrier.sum_dim(CLASS_DIM));
+        (with_gradient(losses, carrier), targets)
+    }
+
+    /// `Σ_c w_c` (C without class weights) as a one-element tensor that broadcasts against a
+    /// rank-`D` tensor; kept on the device so no value is read back.
+    fn class_weight_sum<const D: usize>(&self, logits: &Tensor<B, D>) -> Tensor<B, D> {
+        match &self.weight {
+            Some(weight) => weight.clone().sum().reshape([1; D]),
+            None => Tensor::full([1; D], logits.dims()[CLASS_DIM] as f64, &logits.device()),
+        }
+    }
+
+    /// Per-position losses against probability targets, with the class dimension kept.
+    fn prob_losses<const D: usize>(&self, logits: Tensor<B, D>, probs: Tensor<B, D>) -> Tensor<B, D> {
+        let dims = logits.dims();
+        if D < 2 {
+            fail(LOSS, "logits", "rank >= 2: (N, C) or (N, C, d1, ..., dk)", format_args!("rank {D}"));
+        }
+        check_same_shape(LOSS, "probs", "logits", &dims, &probs.dims());
+        check_class_weight(LOSS, self.weight.as_ref(), dims[CLASS_DIM]);
+        if let Some(ignore_index) = self.ignore_index.filter(|index| *index >= 0) {
+            fail(
+                LOSS,
+                "ignore_index",
+                "None or a negative value with probability targets",
+                ignore_index,
+            );
+        }
+        let num_classes = dims[CLASS_DIM] as f64;
+        let smoothing = self.label_smoothing as f64;
+        let class_weight = self.weight.as_ref().map(along_class_dim::<B, D>);
+        let log_softmax = LogSoftmax::new(logits.clone().detach());
+        let log_probs = log_softmax.log_probs();
+
+        let smoothed = if smoothing > 0.0 {
+            probs.clone().detach() * (1.0 - smoothing) + smoothing / num_classes
+        } else {
+            probs.clone().detach()
+        };
+        let weighted_targets = match &class_weight {
+            Some(weight) => smoothed * weight.clone(),
+            None => smoothed,
+        };
+        let losses = -(weighted_targets.clone() * log_probs.clone()).sum_dim(CLASS_DIM);
+
+        let logits_carrier = gradient_carrier(&logits, || {
+            log_softmax.probs() * weighted_targets.clone().sum_dim(CLASS_DIM) - weighted_targets
+        });
+        let probs_carrier = gradient_carrier(&probs, || {
+            let gradient = log_probs * (smoothing - 1.0);
+            match class_weight {
+                Some(weight) => gradient * weight,
+                None => gradient,
+            }
+        });
+        let carrier = match (logits_carrier, probs_carrier) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+        with_gradient(losses, carrier.map(|carrier| carrier.sum_dim(CLASS_DIM)))
+    }
+}

@@ -1,0 +1,13 @@
+//! Classification losses: class indices, class probabilities and binary (multi-label) targets.
+
+mod binary_cross_entropy;
+mod binary_cross_entropy_with_logits;
+mod cross_entropy;
+mod kl_div;
+mod nll;
+
+pub use binary_cross_entropy::*;
+pub use binary_cross_entropy_with_logits::*;
+pub use cross_entropy::*;
+pub use kl_div::*;
+pub use nll::*;

@@ -1,0 +1,13 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod class_targets;
+mod gradient;
+mod last_dim;
+mod reduction;
+mod validation;
+
+pub mod classification;
+
+pub use classification::*;
+pub use reduction::Reduction;
