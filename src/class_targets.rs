@@ -18,14 +18,7 @@ pub(crate) fn check_index_target_shape<const D: usize, const DT: usize>(
     input_dims: &[usize; D],
     target_dims: &[usize; DT],
 ) {
-    if D < 2 {
-        fail(
-            loss,
-            input_name,
-            "rank >= 2: (N, C) or (N, C, d1, ..., dk)",
-            format_args!("rank {D} with shape {input_dims:?}"),
-        );
-    }
+    check_has_class_dim(loss, input_name, input_dims);
     if DT + 1 != D {
         fail(
             loss,
@@ -42,6 +35,19 @@ pub(crate) fn check_index_target_shape<const D: usize, const DT: usize>(
             "targets",
             format_args!("shape {expected:?} (`{input_name}` {input_dims:?} without the class dimension)"),
             format_args!("{target_dims:?}"),
+        );
+    }
+}
+
+/// Checks that an input has a batch and a class dimension.
+#[track_caller]
+pub(crate) fn check_has_class_dim<const D: usize>(loss: &str, input_name: &str, input_dims: &[usize; D]) {
+    if D < 2 {
+        fail(
+            loss,
+            input_name,
+            "rank >= 2: (N, C) or (N, C, d1, ..., dk)",
+            format_args!("rank {D} with shape {input_dims:?}"),
         );
     }
 }

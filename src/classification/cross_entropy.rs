@@ -6,7 +6,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{IndexingUpdateOp, Int, Tensor};
 
 use crate::class_targets::{
-    CLASS_DIM, ClassIndexTargets, LogSoftmax, along_class_dim, check_class_weight,
+    CLASS_DIM, ClassIndexTargets, LogSoftmax, along_class_dim, check_class_weight, check_has_class_dim,
     check_reduced_rank,
 };
 use crate::gradient::{gradient_carrier, with_gradient};
@@ -248,9 +248,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
     /// Per-position losses against probability targets, with the class dimension kept.
     fn prob_losses<const D: usize>(&self, logits: Tensor<B, D>, probs: Tensor<B, D>) -> Tensor<B, D> {
         let dims = logits.dims();
-        if D < 2 {
-            fail(LOSS, "logits", "rank >= 2: (N, C) or (N, C, d1, ..., dk)", format_args!("rank {D}"));
-        }
+        check_has_class_dim(LOSS, "logits", &dims);
         check_same_shape(LOSS, "probs", "logits", &dims, &probs.dims());
         check_class_weight(LOSS, self.weight.as_ref(), dims[CLASS_DIM]);
         if let Some(ignore_index) = self.ignore_index.filter(|index| *index >= 0) {

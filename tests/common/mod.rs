@@ -1,0 +1,158 @@
+//! Test support shared by the integration tests: the backends under test, PyTorch fixtures and
+//! tolerant comparisons.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use burn::backend::Autodiff;
+use burn::tensor::backend::Backend;
+use burn::tensor::{Int, Tensor, TensorData};
+use serde_json::Value;
+
+#[cfg(feature = "ndarray")]
+pub type NdArrayAutodiff = Autodiff<burn::backend::NdArray<f32>>;
+#[cfg(feature = "wgpu")]
+pub type WgpuAutodiff = Autodiff<burn::backend::Wgpu>;
+/// The f64 backend of the finite-difference checks.
+#[cfg(feature = "ndarray")]
+pub type F64Autodiff = Autodiff<burn::backend::NdArray<f64>>;
+
+/// Instantiates generic test functions `fn name<B: AutodiffBackend>(device: &B::Device)` once per
+/// backend enabled by Cargo features: a module per backend, a test per function.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($test:ident),* $(,)?) => {
+        #[cfg(feature = "ndarray")]
+        mod ndarray {
+            $(
+                #[test]
+                fn $test() {
+                    super::$test::<$crate::common::NdArrayAutodiff>(&Default::default());
+                }
+            )*
+        }
+        #[cfg(feature = "wgpu")]
+        mod wgpu {
+            $(
+                #[test]
+                fn $test() {
+                    super::$test::<$crate::common::WgpuAutodiff>(&Default::default());
+                }
+            )*
+        }
+    };
+}
+
+/// A tensor as the fixture generator writes it: a shape and row-major values, where
+/// non-finite values are the strings "nan", "inf" and "-inf".
+#[derive(Debug, Clone)]
+pub struct Array {
+    pub shape: Vec<usize>,
+    pub data: Vec<f64>,
+}
+
+pub fn number(value: &Value) -> f64 {
+    match value {
+        Value::Number(number) => number.as_f64().expect("a fixture number"),
+        Value::String(text) => match text.as_str() {
+            "nan" => f64::NAN,
+            "inf" => f64::INFINITY,
+            "-inf" => f64::NEG_INFINITY,
+            other => panic!("unexpected fixture string {other:?}"),
+        },
+        other => panic!("expected a fixture number, got {other}"),
+    }
+}
+
+impl Array {
+    pub fn from_json(value: &Value) -> Self {
+        let shape = value["shape"]
+            .as_array()
+            .expect("a fixture tensor has a shape")
+            .iter()
+            .map(|dim| dim.as_u64().expect("a dimension") as usize)
+            .collect();
+        let data = value["data"]
+            .as_array()
+            .expect("a fixture tensor has data")
+            .iter()
+            .map(number)
+            .collect();
+        Self { shape, data }
+    }
+
+    pub fn float<B: Backend, const D: usize>(&self, device: &B::Device) -> Tensor<B, D> {
+        let data: Vec<f32> = self.data.iter().map(|v| *v as f32).collect();
+        Tensor::from_data(TensorData::new(data, self.shape.clone()), device)
+    }
+
+    pub fn float_f64<B: Backend, const D: usize>(&self, device: &B::Device) -> Tensor<B, D> {
+        Tensor::from_data(TensorData::new(self.data.clone(), self.shape.clone()), device)
+    }
+
+    pub fn int<B: Backend, const D: usize>(&self, device: &B::Device) -> Tensor<B, D, Int> {
+        let data: Vec<i64> = self.data.iter().map(|v| *v as i64).collect();
+        Tensor::from_data(TensorData::new(data, self.shape.clone()), device)
+    }
+
+    pub fn rank(&self) -> usize {
+        self.shape.len()
+    }
+}
+
+/// One loss's fixture file, `tests/fixtures/<name>.json`.
+pub fn load_fixture(name: &str) -> Value {
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", &format!("{name}.json")]
+        .iter()
+        .collect();
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|error| panic!("bad JSON in {}: {error}", path.display()))
+}
+
+/// Tolerances of f32 results against PyTorch's float64 reference.
+#[derive(Debug, Clone, Copy)]
+pub struct Tolerance {
+    pub relative: f64,
+    pub absolute: f64,
+}
+
+pub const F32: Tolerance = Tolerance { relative: 1e-4, absolute: 1e-5 };
+
+/// Whether `actual` matches `expected`: NaN matches NaN, infinities match by sign, finite values
+/// within `|a - e| <= absolute + relative * |e|`.
+pub fn close(actual: f64, expected: f64, tolerance: Tolerance) -> bool {
+    if expected.is_nan() || actual.is_nan() {
+        return expected.is_nan() && actual.is_nan();
+    }
+    if expected.is_infinite() || actual.is_infinite() {
+        return expected == actual;
+    }
+    (actual - expected).abs() <= tolerance.absolute + tolerance.relative * expected.abs()
+}
+
+/// Asserts element-wise closeness of `actual` to `expected`, naming `what` and the first
+/// mismatching index.
+#[track_caller]
+pub fn assert_close(what: &str, actual: TensorData, expected: &Array, tolerance: Tolerance) {
+    assert_eq!(actual.shape.to_vec(), expected.shape, "{what}: shape");
+    let actual: Vec<f64> = actual.iter::<f64>().collect();
+    for (index, (a, e)) in actual.iter().zip(&expected.data).enumerate() {
+        assert!(
+            close(*a, *e, tolerance),
+            "{what}: element {index}: got {a}, PyTorch {e} (tolerance {tolerance:?})"
+        );
+    }
+}
+
+/// Asserts closeness of a one-element tensor to `expected`.
+#[track_caller]
+pub fn assert_scalar(what: &str, actual: TensorData, expected: f64, tolerance: Tolerance) {
+    let actual: Vec<f64> = actual.iter::<f64>().collect();
+    assert_eq!(actual.len(), 1, "{what}: a one-element tensor");
+    assert!(
+        close(actual[0], expected, tolerance),
+        "{what}: got {}, PyTorch {expected} (tolerance {tolerance:?})",
+        actual[0]
+    );
+}

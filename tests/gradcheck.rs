@@ -1,0 +1,186 @@
+//! Every loss's gradient against central finite differences, in f64.
+#![cfg(all(feature = "autodiff", feature = "ndarray"))]
+
+mod common;
+
+use burn::tensor::{Int, Tensor, TensorData};
+use burn_losses::*;
+use common::F64Autodiff as B;
+
+const STEP: f64 = 1e-6;
+
+/// Deterministic values in `[low, high)` (xorshift), so no case depends on a random crate.
+fn uniform(count: usize, low: f64, high: f64, seed: u64) -> Vec<f64> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..count)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            low + (high - low) * ((state >> 11) as f64 / (1u64 << 53) as f64)
+        })
+        .collect()
+}
+
+fn tensor<const D: usize>(values: &[f64], shape: [usize; D]) -> Tensor<B, D> {
+    Tensor::from_data(TensorData::new(values.to_vec(), shape), &Default::default())
+}
+
+fn indices<const D: usize>(values: &[i64], shape: [usize; D]) -> Tensor<B, D, Int> {
+    Tensor::from_data(TensorData::new(values.to_vec(), shape), &Default::default())
+}
+
+/// Probability rows along dimension 1 (softmax of uniform logits).
+fn probability_rows(shape: [usize; 2], seed: u64) -> Vec<f64> {
+    let logits = uniform(shape[0] * shape[1], -2.0, 2.0, seed);
+    logits
+        .chunks(shape[1])
+        .flat_map(|row| {
+            let total: f64 = row.iter().map(|v| v.exp()).sum();
+            row.iter().map(move |v| v.exp() / total).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Compares the autodiff gradient of `loss` at `point` with central differences.
+#[track_caller]
+fn gradcheck<const D: usize>(what: &str, point: &[f64], shape: [usize; D], loss: impl Fn(Tensor<B, D>) -> Tensor<B, 1>) {
+    let input = tensor(point, shape).require_grad();
+    let grads = loss(input.clone()).backward();
+    let analytic: Vec<f64> = input.grad(&grads).expect("a gradient").into_data().iter::<f64>().collect();
+    for (index, analytic) in analytic.iter().enumerate() {
+        let mut shifted = point.to_vec();
+        shifted[index] = point[index] + STEP;
+        let above = loss(tensor(&shifted, shape)).into_scalar();
+        shifted[index] = point[index] - STEP;
+        let below = loss(tensor(&shifted, shape)).into_scalar();
+        let numeric = (above - below) / (2.0 * STEP);
+        assert!(
+            (analytic - numeric).abs() <= 1e-6 + 1e-5 * numeric.abs(),
+            "{what}: d/dx[{index}]: autodiff {analytic}, finite difference {numeric}"
+        );
+    }
+}
+
+/// The reductions to check, each as a function of the unreduced losses' upstream weights.
+const REDUCTIONS: [Reduction; 3] = [Reduction::Mean, Reduction::Sum, Reduction::BatchMean];
+
+#[test]
+fn cross_entropy_class_indices() {
+    let targets_2d = [2, -100, 0, 1];
+    let targets_3d = [0, 2, 1, 1];
+    for weight in [None, Some(vec![0.5, 2.0, 1.5])] {
+        for smoothing in [0.0, 0.2] {
+            for reduction in REDUCTIONS {
+                let config = CrossEntropyLossConfig::new()
+                    .with_weight(weight.clone())
+                    .with_label_smoothing(smoothing)
+                    .with_reduction(reduction);
+                let loss = config.init::<B>(&Default::default());
+                let what = format!("CE {config}");
+                gradcheck(&what, &uniform(12, -3.0, 3.0, 1), [4, 3], |x| loss.forward(x, indices(&targets_2d, [4])));
+                gradcheck(&what, &uniform(12, -3.0, 3.0, 2), [2, 3, 2], |x| loss.forward(x, indices(&targets_3d, [2, 2])));
+            }
+            let loss = CrossEntropyLossConfig::new()
+                .with_weight(weight.clone())
+                .with_label_smoothing(smoothing)
+                .with_ignore_index(Some(1))
+                .init::<B>(&Default::default());
+            let upstream = tensor(&uniform(4, 0.5, 1.5, 3), [4]);
+            gradcheck("CE none, ignore_index 1", &uniform(12, -3.0, 3.0, 4), [4, 3], |x| {
+                (loss.forward_no_reduction(x, indices(&[2, 1, 0, 1], [4])) * upstream.clone()).sum()
+            });
+        }
+    }
+}
+
+#[test]
+fn cross_entropy_class_probabilities() {
+    let probs = probability_rows([3, 4], 5);
+    let logits = uniform(12, -3.0, 3.0, 6);
+    for weight in [None, Some(vec![0.5, 2.0, 1.5, 1.0])] {
+        for smoothing in [0.0, 0.3] {
+            for reduction in REDUCTIONS {
+                let loss = CrossEntropyLossConfig::new()
+                    .with_weight(weight.clone())
+                    .with_label_smoothing(smoothing)
+                    .with_reduction(reduction)
+                    .init::<B>(&Default::default());
+                let what = format!("CE probs weight {weight:?} smoothing {smoothing} {reduction:?}");
+                gradcheck(&format!("{what} d/dlogits"), &logits, [3, 4], |x| loss.forward_probs(x, tensor(&probs, [3, 4])));
+                gradcheck(&format!("{what} d/dprobs"), &probs, [3, 4], |t| loss.forward_probs(tensor(&logits, [3, 4]), t));
+            }
+        }
+    }
+}
+
+#[test]
+fn nll() {
+    for weight in [None, Some(vec![0.5, 2.0, 1.5])] {
+        for reduction in REDUCTIONS {
+            let loss = NllLossConfig::new()
+                .with_weight(weight.clone())
+                .with_reduction(reduction)
+                .init::<B>(&Default::default());
+            gradcheck(&format!("NLL {weight:?} {reduction:?}"), &uniform(12, -3.0, 0.0, 7), [4, 3], |x| {
+                loss.forward(x, indices(&[2, -100, 0, 1], [4]))
+            });
+        }
+    }
+}
+
+#[test]
+fn binary_cross_entropy() {
+    let probs = uniform(8, 0.05, 0.95, 8);
+    let targets = uniform(8, 0.0, 1.0, 9);
+    for weight in [None, Some(vec![0.5, 2.0, 1.5, 1.0])] {
+        for reduction in REDUCTIONS {
+            let loss = BinaryCrossEntropyLossConfig::new()
+                .with_weight(weight.clone())
+                .with_reduction(reduction)
+                .init::<B>(&Default::default());
+            let what = format!("BCE {weight:?} {reduction:?}");
+            gradcheck(&format!("{what} d/dprobs"), &probs, [2, 4], |x| loss.forward(x, tensor(&targets, [2, 4])));
+            gradcheck(&format!("{what} d/dtargets"), &targets, [2, 4], |y| loss.forward(tensor(&probs, [2, 4]), y));
+        }
+    }
+}
+
+#[test]
+fn binary_cross_entropy_with_logits() {
+    let logits = uniform(8, -4.0, 4.0, 10);
+    let targets = uniform(8, 0.0, 1.0, 11);
+    for weight in [None, Some(vec![0.5, 2.0, 1.5, 1.0])] {
+        for pos_weight in [None, Some(vec![3.0, 0.5, 1.0, 2.0])] {
+            let loss = BinaryCrossEntropyWithLogitsLossConfig::new()
+                .with_weight(weight.clone())
+                .with_pos_weight(pos_weight.clone())
+                .init::<B>(&Default::default());
+            let what = format!("BCE-with-logits {weight:?} {pos_weight:?}");
+            gradcheck(&format!("{what} d/dlogits"), &logits, [2, 4], |x| loss.forward(x, tensor(&targets, [2, 4])));
+            gradcheck(&format!("{what} d/dtargets"), &targets, [2, 4], |y| loss.forward(tensor(&logits, [2, 4]), y));
+            let upstream = tensor(&uniform(8, 0.5, 1.5, 12), [2, 4]);
+            gradcheck(&format!("{what} none"), &logits, [2, 4], |x| {
+                (loss.forward_no_reduction(x, tensor(&targets, [2, 4])) * upstream.clone()).sum()
+            });
+        }
+    }
+}
+
+#[test]
+fn kl_div() {
+    let log_q: Vec<f64> = probability_rows([2, 4], 13).iter().map(|p| p.ln()).collect();
+    let p = probability_rows([2, 4], 14);
+    let log_p: Vec<f64> = p.iter().map(|p| p.ln()).collect();
+    for (log_target, target) in [(false, &p), (true, &log_p)] {
+        for reduction in REDUCTIONS {
+            let loss = KlDivLossConfig::new()
+                .with_log_target(log_target)
+                .with_reduction(reduction)
+                .init::<B>(&Default::default());
+            let what = format!("KL log_target {log_target} {reduction:?}");
+            gradcheck(&format!("{what} d/dinput"), &log_q, [2, 4], |x| loss.forward(x, tensor(target, [2, 4])));
+            gradcheck(&format!("{what} d/dtarget"), target, [2, 4], |t| loss.forward(tensor(&log_q, [2, 4]), t));
+        }
+    }
+}
