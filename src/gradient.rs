@@ -15,9 +15,9 @@ use burn::tensor::backend::Backend;
 /// (times the upstream gradient). Returns `None` when `input` is not tracked by autodiff, so the
 /// caller can skip computing `gradient` at all.
 ///
-/// Positions where `input * gradient` is not finite (an infinite logit, or a target gradient
-/// that is infinite at a probability of exactly 0 or 1) carry a zero gradient: the product
-/// would otherwise turn the carrier's zero into NaN and poison the loss value.
+/// Positions where `input * gradient` is not finite (an infinite logit) keep a zero value: the
+/// product would otherwise turn the carrier's zero into NaN and poison the loss value. The
+/// gradient itself must be finite (see [`finite_or_zero`]).
 pub(crate) fn gradient_carrier<B: Backend, const D: usize>(
     input: &Tensor<B, D>,
     gradient: impl FnOnce() -> Tensor<B, D>,
@@ -28,6 +28,15 @@ pub(crate) fn gradient_carrier<B: Backend, const D: usize>(
     let product = input.clone() * gradient().detach();
     let zero = product.clone() - product.detach();
     Some(zero.clone().mask_fill(zero.is_nan(), 0.0))
+}
+
+/// `gradient` with its infinite and NaN entries set to 0, for gradients with respect to
+/// targets, which PyTorch leaves infinite at probabilities of exactly 0 or 1 (BCE) or NaN at a
+/// zero target probability (KL). A non-finite entry would otherwise reach the upstream
+/// gradient through the product rule and turn the whole backward pass into NaN.
+pub(crate) fn finite_or_zero<B: Backend, const D: usize>(gradient: Tensor<B, D>) -> Tensor<B, D> {
+    let non_finite = gradient.clone().is_nan().bool_or(gradient.clone().is_inf());
+    gradient.mask_fill(non_finite, 0.0)
 }
 
 /// Adds the carrier of [`gradient_carrier`] to `value` when there is one.

@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::{gradient_carrier, with_gradient};
+use crate::gradient::{finite_or_zero, gradient_carrier, with_gradient};
 use crate::last_dim::LastDimWeight;
 use crate::reduction::Reduction;
 use crate::validation::{check_same_shape, check_unit_interval, check_weight_option};
@@ -122,7 +122,8 @@ impl<B: Backend> BinaryCrossEntropyLoss<B> {
             let denominator = (x.clone() * (x.clone().neg() + 1.0)).clamp_min(GRADIENT_EPS);
             weight.apply((x.clone() - y.clone()) / denominator)
         });
-        let targets_carrier = gradient_carrier(&targets, || weight.apply(log_one_minus_x - log_x));
+        let targets_carrier =
+            gradient_carrier(&targets, || finite_or_zero(weight.apply(log_one_minus_x - log_x)));
         let losses = with_gradient(weight.apply(losses), probs_carrier);
         with_gradient(losses, targets_carrier)
     }

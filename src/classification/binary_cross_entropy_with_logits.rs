@@ -6,7 +6,7 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::{gradient_carrier, with_gradient};
+use crate::gradient::{finite_or_zero, gradient_carrier, with_gradient};
 use crate::last_dim::LastDimWeight;
 use crate::reduction::Reduction;
 use crate::validation::{check_same_shape, check_weight_option};
@@ -124,7 +124,7 @@ impl<B: Backend> BinaryCrossEntropyWithLogitsLoss<B> {
                 Some(pw_minus_one) => -x - pw_minus_one * log_sigmoid,
                 None => -x,
             };
-            weight.apply(gradient)
+            finite_or_zero(weight.apply(gradient))
         });
         let losses = with_gradient(weight.apply(losses), logits_carrier);
         with_gradient(losses, targets_carrier)

@@ -9,7 +9,7 @@ use crate::class_targets::{
     CLASS_DIM, ClassIndexTargets, LogSoftmax, along_class_dim, check_class_weight, check_has_class_dim,
     check_reduced_rank,
 };
-use crate::gradient::{gradient_carrier, with_gradient};
+use crate::gradient::{finite_or_zero, gradient_carrier, with_gradient};
 use crate::reduction::Reduction;
 use crate::validation::{check_same_shape, check_weight_option, fail, fail_option};
 
@@ -281,10 +281,10 @@ impl<B: Backend> CrossEntropyLoss<B> {
         });
         let probs_carrier = gradient_carrier(&probs, || {
             let gradient = log_probs * (smoothing - 1.0);
-            match class_weight {
+            finite_or_zero(match class_weight {
                 Some(weight) => gradient * weight,
                 None => gradient,
-            }
+            })
         });
         let carrier = match (logits_carrier, probs_carrier) {
             (Some(a), Some(b)) => Some(a + b),

@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::{gradient_carrier, with_gradient};
+use crate::gradient::{finite_or_zero, gradient_carrier, with_gradient};
 use crate::reduction::Reduction;
 use crate::validation::check_same_shape;
 
@@ -101,12 +101,11 @@ impl<B: Backend> KlDivLoss<B> {
 
         let input_carrier = gradient_carrier(&input, || target_probs.clone().neg());
         let targets_carrier = gradient_carrier(&targets, || {
-            if self.log_target {
+            finite_or_zero(if self.log_target {
                 target_probs * (t - log_q + 1.0)
             } else {
-                // The product rule of xlogy(p, p), log p + p / p, so p = 0 gives NaN as in PyTorch.
-                t.clone().log() + t.clone() / t - log_q
-            }
+                t.clone().log() + 1.0 - log_q
+            })
         });
         let losses = with_gradient(losses, input_carrier);
         with_gradient(losses, targets_carrier)
