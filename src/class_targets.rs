@@ -23,7 +23,10 @@ pub(crate) fn check_index_target_shape<const D: usize, const DT: usize>(
         fail(
             loss,
             "targets",
-            format_args!("rank {} (the rank of `{input_name}` minus the class dimension)", D - 1),
+            format_args!(
+                "rank {} (the rank of `{input_name}` minus the class dimension)",
+                D - 1
+            ),
             format_args!("rank {DT}"),
         );
     }
@@ -33,7 +36,9 @@ pub(crate) fn check_index_target_shape<const D: usize, const DT: usize>(
         fail(
             loss,
             "targets",
-            format_args!("shape {expected:?} (`{input_name}` {input_dims:?} without the class dimension)"),
+            format_args!(
+                "shape {expected:?} (`{input_name}` {input_dims:?} without the class dimension)"
+            ),
             format_args!("{target_dims:?}"),
         );
     }
@@ -41,7 +46,11 @@ pub(crate) fn check_index_target_shape<const D: usize, const DT: usize>(
 
 /// Checks that an input has a batch and a class dimension.
 #[track_caller]
-pub(crate) fn check_has_class_dim<const D: usize>(loss: &str, input_name: &str, input_dims: &[usize; D]) {
+pub(crate) fn check_has_class_dim<const D: usize>(
+    loss: &str,
+    input_name: &str,
+    input_dims: &[usize; D],
+) {
     if D < 2 {
         fail(
             loss,
@@ -54,9 +63,19 @@ pub(crate) fn check_has_class_dim<const D: usize>(loss: &str, input_name: &str, 
 
 /// Checks that a class-weight vector has one entry per class.
 #[track_caller]
-pub(crate) fn check_class_weight<B: Backend>(loss: &str, weight: Option<&Tensor<B, 1>>, num_classes: usize) {
+pub(crate) fn check_class_weight<B: Backend>(
+    loss: &str,
+    weight: Option<&Tensor<B, 1>>,
+    num_classes: usize,
+) {
     if let Some(weight) = weight {
-        check_weight_len(loss, "weight", weight.dims()[0], num_classes, "the number of classes, dimension 1 of the input");
+        check_weight_len(
+            loss,
+            "weight",
+            weight.dims()[0],
+            num_classes,
+            "the number of classes, dimension 1 of the input",
+        );
     }
 }
 
@@ -120,7 +139,12 @@ impl<B: Backend, const D: usize> ClassIndexTargets<B, D> {
             }
             None => valid.clone(),
         };
-        Self { indices, ignored, weights, valid }
+        Self {
+            indices,
+            ignored,
+            weights,
+            valid,
+        }
     }
 
     /// The mean's denominator: the summed weight of the non-ignored targets' classes.
@@ -150,7 +174,10 @@ pub(crate) fn check_reduced_rank<const D: usize, const DT: usize>(loss: &str) {
         fail(
             loss,
             "output rank DT",
-            format_args!("{} (the input rank {D} minus the class dimension)", D.saturating_sub(1)),
+            format_args!(
+                "{} (the input rank {D} minus the class dimension)",
+                D.saturating_sub(1)
+            ),
             DT,
         );
     }
@@ -176,7 +203,12 @@ impl<B: Backend, const D: usize> LogSoftmax<B, D> {
         let exp = shifted.clone().exp();
         let sum_exp = exp.clone().sum_dim(CLASS_DIM);
         let log_sum_exp = sum_exp.clone().log();
-        Self { shifted, exp, sum_exp, log_sum_exp }
+        Self {
+            shifted,
+            exp,
+            sum_exp,
+            log_sum_exp,
+        }
     }
 
     /// `log_softmax(x)` for every class.

@@ -11,7 +11,12 @@ pub(crate) struct LastDimWeight<B: Backend, const D: usize>(Option<Tensor<B, D>>
 
 impl<B: Backend, const D: usize> LastDimWeight<B, D> {
     #[track_caller]
-    pub fn new(loss: &str, option: &str, weight: Option<&Tensor<B, 1>>, input_dims: &[usize; D]) -> Self {
+    pub fn new(
+        loss: &str,
+        option: &str,
+        weight: Option<&Tensor<B, 1>>,
+        input_dims: &[usize; D],
+    ) -> Self {
         Self(weight.map(|weight| {
             let len = weight.dims()[0];
             let last = input_dims[D - 1];

@@ -25,6 +25,9 @@ pub enum Reduction {
     BatchMean,
 }
 
+// `#[derive(Default)]` cannot be used: `Config` copies the variants' attributes into generated
+// code where `#[default]` is unknown.
+#[allow(clippy::derivable_impls)]
 impl Default for Reduction {
     fn default() -> Self {
         Reduction::Mean

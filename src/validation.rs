@@ -14,7 +14,12 @@ pub(crate) fn fail(loss: &str, argument: &str, expected: impl Display, given: im
 
 /// Panics for a bad configuration option (raised by `init`).
 #[track_caller]
-pub(crate) fn fail_option(loss: &str, option: &str, expected: impl Display, given: impl Display) -> ! {
+pub(crate) fn fail_option(
+    loss: &str,
+    option: &str,
+    expected: impl Display,
+    given: impl Display,
+) -> ! {
     panic!("{loss}: option `{option}` expected {expected}, got {given}")
 }
 
@@ -54,7 +59,12 @@ pub(crate) fn check_same_shape(
 #[track_caller]
 pub(crate) fn check_weight_len(loss: &str, option: &str, len: usize, size: usize, what: &str) {
     if len != size {
-        fail(loss, option, format_args!("length {size} ({what})"), format_args!("length {len}"));
+        fail(
+            loss,
+            option,
+            format_args!("length {size} ({what})"),
+            format_args!("length {len}"),
+        );
     }
 }
 

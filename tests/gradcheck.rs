@@ -44,10 +44,20 @@ fn probability_rows(shape: [usize; 2], seed: u64) -> Vec<f64> {
 
 /// Compares the autodiff gradient of `loss` at `point` with central differences.
 #[track_caller]
-fn gradcheck<const D: usize>(what: &str, point: &[f64], shape: [usize; D], loss: impl Fn(Tensor<B, D>) -> Tensor<B, 1>) {
+fn gradcheck<const D: usize>(
+    what: &str,
+    point: &[f64],
+    shape: [usize; D],
+    loss: impl Fn(Tensor<B, D>) -> Tensor<B, 1>,
+) {
     let input = tensor(point, shape).require_grad();
     let grads = loss(input.clone()).backward();
-    let analytic: Vec<f64> = input.grad(&grads).expect("a gradient").into_data().iter::<f64>().collect();
+    let analytic: Vec<f64> = input
+        .grad(&grads)
+        .expect("a gradient")
+        .into_data()
+        .iter::<f64>()
+        .collect();
     for (index, analytic) in analytic.iter().enumerate() {
         let mut shifted = point.to_vec();
         shifted[index] = point[index] + STEP;
@@ -78,8 +88,12 @@ fn cross_entropy_class_indices() {
                     .with_reduction(reduction);
                 let loss = config.init::<B>(&Default::default());
                 let what = format!("CE {config}");
-                gradcheck(&what, &uniform(12, -3.0, 3.0, 1), [4, 3], |x| loss.forward(x, indices(&targets_2d, [4])));
-                gradcheck(&what, &uniform(12, -3.0, 3.0, 2), [2, 3, 2], |x| loss.forward(x, indices(&targets_3d, [2, 2])));
+                gradcheck(&what, &uniform(12, -3.0, 3.0, 1), [4, 3], |x| {
+                    loss.forward(x, indices(&targets_2d, [4]))
+                });
+                gradcheck(&what, &uniform(12, -3.0, 3.0, 2), [2, 3, 2], |x| {
+                    loss.forward(x, indices(&targets_3d, [2, 2]))
+                });
             }
             let loss = CrossEntropyLossConfig::new()
                 .with_weight(weight.clone())
@@ -87,9 +101,15 @@ fn cross_entropy_class_indices() {
                 .with_ignore_index(Some(1))
                 .init::<B>(&Default::default());
             let upstream = tensor(&uniform(4, 0.5, 1.5, 3), [4]);
-            gradcheck("CE none, ignore_index 1", &uniform(12, -3.0, 3.0, 4), [4, 3], |x| {
-                (loss.forward_no_reduction(x, indices(&[2, 1, 0, 1], [4])) * upstream.clone()).sum()
-            });
+            gradcheck(
+                "CE none, ignore_index 1",
+                &uniform(12, -3.0, 3.0, 4),
+                [4, 3],
+                |x| {
+                    (loss.forward_no_reduction(x, indices(&[2, 1, 0, 1], [4])) * upstream.clone())
+                        .sum()
+                },
+            );
         }
     }
 }
@@ -106,9 +126,14 @@ fn cross_entropy_class_probabilities() {
                     .with_label_smoothing(smoothing)
                     .with_reduction(reduction)
                     .init::<B>(&Default::default());
-                let what = format!("CE probs weight {weight:?} smoothing {smoothing} {reduction:?}");
-                gradcheck(&format!("{what} d/dlogits"), &logits, [3, 4], |x| loss.forward_probs(x, tensor(&probs, [3, 4])));
-                gradcheck(&format!("{what} d/dprobs"), &probs, [3, 4], |t| loss.forward_probs(tensor(&logits, [3, 4]), t));
+                let what =
+                    format!("CE probs weight {weight:?} smoothing {smoothing} {reduction:?}");
+                gradcheck(&format!("{what} d/dlogits"), &logits, [3, 4], |x| {
+                    loss.forward_probs(x, tensor(&probs, [3, 4]))
+                });
+                gradcheck(&format!("{what} d/dprobs"), &probs, [3, 4], |t| {
+                    loss.forward_probs(tensor(&logits, [3, 4]), t)
+                });
             }
         }
     }
@@ -122,9 +147,12 @@ fn nll() {
                 .with_weight(weight.clone())
                 .with_reduction(reduction)
                 .init::<B>(&Default::default());
-            gradcheck(&format!("NLL {weight:?} {reduction:?}"), &uniform(12, -3.0, 0.0, 7), [4, 3], |x| {
-                loss.forward(x, indices(&[2, -100, 0, 1], [4]))
-            });
+            gradcheck(
+                &format!("NLL {weight:?} {reduction:?}"),
+                &uniform(12, -3.0, 0.0, 7),
+                [4, 3],
+                |x| loss.forward(x, indices(&[2, -100, 0, 1], [4])),
+            );
         }
     }
 }
@@ -140,8 +168,12 @@ fn binary_cross_entropy() {
                 .with_reduction(reduction)
                 .init::<B>(&Default::default());
             let what = format!("BCE {weight:?} {reduction:?}");
-            gradcheck(&format!("{what} d/dprobs"), &probs, [2, 4], |x| loss.forward(x, tensor(&targets, [2, 4])));
-            gradcheck(&format!("{what} d/dtargets"), &targets, [2, 4], |y| loss.forward(tensor(&probs, [2, 4]), y));
+            gradcheck(&format!("{what} d/dprobs"), &probs, [2, 4], |x| {
+                loss.forward(x, tensor(&targets, [2, 4]))
+            });
+            gradcheck(&format!("{what} d/dtargets"), &targets, [2, 4], |y| {
+                loss.forward(tensor(&probs, [2, 4]), y)
+            });
         }
     }
 }
@@ -157,8 +189,12 @@ fn binary_cross_entropy_with_logits() {
                 .with_pos_weight(pos_weight.clone())
                 .init::<B>(&Default::default());
             let what = format!("BCE-with-logits {weight:?} {pos_weight:?}");
-            gradcheck(&format!("{what} d/dlogits"), &logits, [2, 4], |x| loss.forward(x, tensor(&targets, [2, 4])));
-            gradcheck(&format!("{what} d/dtargets"), &targets, [2, 4], |y| loss.forward(tensor(&logits, [2, 4]), y));
+            gradcheck(&format!("{what} d/dlogits"), &logits, [2, 4], |x| {
+                loss.forward(x, tensor(&targets, [2, 4]))
+            });
+            gradcheck(&format!("{what} d/dtargets"), &targets, [2, 4], |y| {
+                loss.forward(tensor(&logits, [2, 4]), y)
+            });
             let upstream = tensor(&uniform(8, 0.5, 1.5, 12), [2, 4]);
             gradcheck(&format!("{what} none"), &logits, [2, 4], |x| {
                 (loss.forward_no_reduction(x, tensor(&targets, [2, 4])) * upstream.clone()).sum()
@@ -169,7 +205,10 @@ fn binary_cross_entropy_with_logits() {
 
 #[test]
 fn kl_div() {
-    let log_q: Vec<f64> = probability_rows([2, 4], 13).iter().map(|p| p.ln()).collect();
+    let log_q: Vec<f64> = probability_rows([2, 4], 13)
+        .iter()
+        .map(|p| p.ln())
+        .collect();
     let p = probability_rows([2, 4], 14);
     let log_p: Vec<f64> = p.iter().map(|p| p.ln()).collect();
     for (log_target, target) in [(false, &p), (true, &log_p)] {
@@ -179,8 +218,12 @@ fn kl_div() {
                 .with_reduction(reduction)
                 .init::<B>(&Default::default());
             let what = format!("KL log_target {log_target} {reduction:?}");
-            gradcheck(&format!("{what} d/dinput"), &log_q, [2, 4], |x| loss.forward(x, tensor(target, [2, 4])));
-            gradcheck(&format!("{what} d/dtarget"), target, [2, 4], |t| loss.forward(tensor(&log_q, [2, 4]), t));
+            gradcheck(&format!("{what} d/dinput"), &log_q, [2, 4], |x| {
+                loss.forward(x, tensor(target, [2, 4]))
+            });
+            gradcheck(&format!("{what} d/dtarget"), target, [2, 4], |t| {
+                loss.forward(tensor(&log_q, [2, 4]), t)
+            });
         }
     }
 }

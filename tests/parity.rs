@@ -12,7 +12,10 @@ use serde_json::Value;
 
 /// Gradients are compared with a tighter absolute floor than values: a mean's gradient is
 /// ~1/N per element.
-const GRADIENT: Tolerance = Tolerance { relative: 1e-4, absolute: 1e-6 };
+const GRADIENT: Tolerance = Tolerance {
+    relative: 1e-4,
+    absolute: 1e-6,
+};
 
 const REDUCTIONS: [(Reduction, &str); 3] = [
     (Reduction::Mean, "mean"),
@@ -53,13 +56,17 @@ struct Replay<'a, B: AutodiffBackend, const D: usize, const DT: usize, const DO:
     unreduced: &'a dyn Fn(Tensor<B, D>, Target<B, D, DT>) -> Tensor<B, DO>,
 }
 
-impl<B: AutodiffBackend, const D: usize, const DT: usize, const DO: usize> Replay<'_, B, D, DT, DO> {
+impl<B: AutodiffBackend, const D: usize, const DT: usize, const DO: usize>
+    Replay<'_, B, D, DT, DO>
+{
     fn name(&self) -> &str {
         self.case["name"].as_str().expect("a case name")
     }
 
     fn inputs(&self) -> (Tensor<B, D>, Target<B, D, DT>) {
-        let input = Array::from_json(&self.case["inputs"]["input"]).float(self.device).require_grad();
+        let input = Array::from_json(&self.case["inputs"]["input"])
+            .float(self.device)
+            .require_grad();
         let target = Array::from_json(&self.case["inputs"]["target"]);
         let target = if target.rank() == DT && DT != D {
             Target::Index(target.int(self.device))
@@ -69,12 +76,23 @@ impl<B: AutodiffBackend, const D: usize, const DT: usize, const DO: usize> Repla
         (input, target)
     }
 
-    fn check_gradients(&self, what: &str, input: &Tensor<B, D>, target: &Target<B, D, DT>, grads: &B::Gradients) {
+    fn check_gradients(
+        &self,
+        what: &str,
+        input: &Tensor<B, D>,
+        target: &Target<B, D, DT>,
+        grads: &B::Gradients,
+    ) {
         let name = self.name();
         let expected = &self.case["grads"][what];
         let input_grad = input.grad(grads).expect("the input has a gradient");
         let expected_input = Array::from_json(&expected["input"]);
-        assert_close(&format!("{name} grad[{what}] input"), input_grad.into_data(), &expected_input, GRADIENT);
+        assert_close(
+            &format!("{name} grad[{what}] input"),
+            input_grad.into_data(),
+            &expected_input,
+            GRADIENT,
+        );
         if let (Target::Float(target), Some(expected_target)) = (target, expected.get("target")) {
             let mut expected_target = Array::from_json(expected_target);
             // Documented difference: where PyTorch's target gradient is infinite or NaN (a
@@ -85,7 +103,12 @@ impl<B: AutodiffBackend, const D: usize, const DT: usize, const DO: usize> Repla
                 }
             }
             let target_grad = target.grad(grads).expect("the target has a gradient");
-            assert_close(&format!("{name} grad[{what}] target"), target_grad.into_data(), &expected_target, GRADIENT);
+            assert_close(
+                &format!("{name} grad[{what}] target"),
+                target_grad.into_data(),
+                &expected_target,
+                GRADIENT,
+            );
         }
     }
 
@@ -96,7 +119,10 @@ impl<B: AutodiffBackend, const D: usize, const DT: usize, const DO: usize> Repla
             let value = (self.reduced)(reduction, input.clone(), target.clone());
             let mut expected = number(&self.case["expected"][key]);
             if reduction == Reduction::Mean && self.mean_over_nothing {
-                assert!(expected.is_nan(), "{name}: PyTorch's mean over no target is NaN");
+                assert!(
+                    expected.is_nan(),
+                    "{name}: PyTorch's mean over no target is NaN"
+                );
                 expected = 0.0;
             }
             assert_scalar(&format!("{name} {key}"), value.to_data(), expected, F32);
@@ -117,7 +143,9 @@ impl<B: AutodiffBackend, const D: usize, const DT: usize, const DO: usize> Repla
 }
 
 fn weight_option(value: &Value) -> Option<Vec<f32>> {
-    value.as_array().map(|weights| weights.iter().map(|w| number(w) as f32).collect())
+    value
+        .as_array()
+        .map(|weights| weights.iter().map(|w| number(w) as f32).collect())
 }
 
 fn cases(fixture: &Value) -> &Vec<Value> {
@@ -135,7 +163,10 @@ fn all_targets_ignored(case: &Value, ignore_index: Option<i64>) -> bool {
     ignore_index.is_some_and(|ignored| target.data.iter().all(|t| *t as i64 == ignored))
 }
 
-fn cross_entropy_case<B: AutodiffBackend, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
+fn cross_entropy_case<B: AutodiffBackend, const D: usize, const DT: usize>(
+    case: &Value,
+    device: &B::Device,
+) {
     let options = &case["options"];
     let ignore_index = options["ignore_index"].as_i64();
     let config = CrossEntropyLossConfig::new()
@@ -149,7 +180,9 @@ fn cross_entropy_case<B: AutodiffBackend, const D: usize, const DT: usize>(case:
         (false, target) => loss(reduction).forward(logits, target.index()),
     };
     let unreduced = |logits, target: Target<B, D, DT>| match (probabilities, target) {
-        (true, target) => loss(Reduction::Mean).forward_probs_no_reduction::<D, DT>(logits, target.float()),
+        (true, target) => {
+            loss(Reduction::Mean).forward_probs_no_reduction::<D, DT>(logits, target.float())
+        }
         (false, target) => loss(Reduction::Mean).forward_no_reduction(logits, target.index()),
     };
     Replay {
@@ -185,8 +218,12 @@ fn nll_case<B: AutodiffBackend, const D: usize, const DT: usize>(case: &Value, d
         case,
         device,
         mean_over_nothing: all_targets_ignored(case, ignore_index),
-        reduced: &|reduction, input, target: Target<B, D, DT>| loss(reduction).forward(input, target.index()),
-        unreduced: &|input, target: Target<B, D, DT>| loss(Reduction::Mean).forward_no_reduction(input, target.index()),
+        reduced: &|reduction, input, target: Target<B, D, DT>| {
+            loss(reduction).forward(input, target.index())
+        },
+        unreduced: &|input, target: Target<B, D, DT>| {
+            loss(Reduction::Mean).forward_no_reduction(input, target.index())
+        },
     }
     .run();
 }
@@ -218,8 +255,12 @@ macro_rules! elementwise_parity {
                     case,
                     device,
                     mean_over_nothing: false,
-                    reduced: &|reduction, input, target| loss(reduction).forward(input, target.float()),
-                    unreduced: &|input, target| loss(Reduction::Mean).forward_no_reduction(input, target.float()),
+                    reduced: &|reduction, input, target| {
+                        loss(reduction).forward(input, target.float())
+                    },
+                    unreduced: &|input, target| {
+                        loss(Reduction::Mean).forward_no_reduction(input, target.float())
+                    },
                 }
                 .run();
             }
@@ -243,13 +284,17 @@ elementwise_parity!(binary_cross_entropy, "bce", |options, reduction, device| {
         .init::<B>(device)
 });
 
-elementwise_parity!(binary_cross_entropy_with_logits, "bce_with_logits", |options, reduction, device| {
-    BinaryCrossEntropyWithLogitsLossConfig::new()
-        .with_weight(weight_option(&options["weight"]))
-        .with_pos_weight(weight_option(&options["pos_weight"]))
-        .with_reduction(reduction)
-        .init::<B>(device)
-});
+elementwise_parity!(
+    binary_cross_entropy_with_logits,
+    "bce_with_logits",
+    |options, reduction, device| {
+        BinaryCrossEntropyWithLogitsLossConfig::new()
+            .with_weight(weight_option(&options["weight"]))
+            .with_pos_weight(weight_option(&options["pos_weight"]))
+            .with_reduction(reduction)
+            .init::<B>(device)
+    }
+);
 
 elementwise_parity!(kl_div, "kl_div", |options, reduction, device| {
     KlDivLossConfig::new()
@@ -258,4 +303,10 @@ elementwise_parity!(kl_div, "kl_div", |options, reduction, device| {
         .init::<B>(device)
 });
 
-on_every_backend!(cross_entropy, nll, binary_cross_entropy, binary_cross_entropy_with_logits, kl_div);
+on_every_backend!(
+    cross_entropy,
+    nll,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    kl_div
+);

@@ -21,7 +21,11 @@ fn assert_quoted(what: &str, actual: f32, quoted: f64) {
 }
 
 #[track_caller]
-fn assert_quoted_all<B: AutodiffBackend, const D: usize>(what: &str, actual: Tensor<B, D>, quoted: &[f64]) {
+fn assert_quoted_all<B: AutodiffBackend, const D: usize>(
+    what: &str,
+    actual: Tensor<B, D>,
+    quoted: &[f64],
+) {
     let actual: Vec<f32> = actual.into_data().iter::<f32>().collect();
     assert_eq!(actual.len(), quoted.len(), "{what}: length");
     for (index, (a, q)) in actual.iter().zip(quoted).enumerate() {
@@ -45,7 +49,11 @@ struct Seed<B: AutodiffBackend> {
 fn seed<B: AutodiffBackend>(device: &B::Device) -> Seed<B> {
     let fixture = load_fixture("seed");
     let y = Array::from_json(&fixture["y"]);
-    assert_eq!(y.data, [2.0, 2.0, 1.0, 4.0, 1.0, 0.0, 0.0, 4.0, 0.0, 3.0], "torch.manual_seed(42) targets");
+    assert_eq!(
+        y.data,
+        [2.0, 2.0, 1.0, 4.0, 1.0, 0.0, 0.0, 4.0, 0.0, 3.0],
+        "torch.manual_seed(42) targets"
+    );
     Seed {
         x: Array::from_json(&fixture["x"]).float(device),
         y: y.int(device),
@@ -54,40 +62,95 @@ fn seed<B: AutodiffBackend>(device: &B::Device) -> Seed<B> {
     }
 }
 
-fn cross_entropy_with<B: AutodiffBackend>(config: CrossEntropyLossConfig, device: &B::Device) -> CrossEntropyLoss<B> {
+fn cross_entropy_with<B: AutodiffBackend>(
+    config: CrossEntropyLossConfig,
+    device: &B::Device,
+) -> CrossEntropyLoss<B> {
     config.init(device)
 }
 
 fn seed_cross_entropy<B: AutodiffBackend>(device: &B::Device) {
-    let Seed { x, y, smoothed_onehot, multi_hot } = seed::<B>(device);
+    let Seed {
+        x,
+        y,
+        smoothed_onehot,
+        multi_hot,
+    } = seed::<B>(device);
     let mean = cross_entropy_with::<B>(CrossEntropyLossConfig::new(), device);
-    let sum = cross_entropy_with::<B>(CrossEntropyLossConfig::new().with_reduction(Reduction::Sum), device);
-    assert_quoted("cross entropy mean", scalar(mean.forward(x.clone(), y.clone())), 1.6211);
-    assert_quoted("cross entropy sum", scalar(sum.forward(x.clone(), y.clone())), 16.2108);
+    let sum = cross_entropy_with::<B>(
+        CrossEntropyLossConfig::new().with_reduction(Reduction::Sum),
+        device,
+    );
+    assert_quoted(
+        "cross entropy mean",
+        scalar(mean.forward(x.clone(), y.clone())),
+        1.6211,
+    );
+    assert_quoted(
+        "cross entropy sum",
+        scalar(sum.forward(x.clone(), y.clone())),
+        16.2108,
+    );
     assert_quoted_all(
         "cross entropy none",
         mean.forward_no_reduction(x.clone(), y.clone()),
-        &[1.9654, 1.4071, 1.7677, 1.5602, 1.5892, 1.6320, 1.2770, 1.9243, 1.6820, 1.4059],
+        &[
+            1.9654, 1.4071, 1.7677, 1.5602, 1.5892, 1.6320, 1.2770, 1.9243, 1.6820, 1.4059,
+        ],
     );
-    let smoothed = cross_entropy_with::<B>(CrossEntropyLossConfig::new().with_label_smoothing(0.1), device);
-    assert_quoted("label smoothing 0.1", scalar(smoothed.forward(x.clone(), y)), 1.6227);
-    assert_quoted("smoothed one-hot as probabilities", scalar(mean.forward_probs(x.clone(), smoothed_onehot)), 1.6231);
-    assert_quoted("multi-hot as probabilities", scalar(mean.forward_probs(x, multi_hot)), 3.5679);
+    let smoothed = cross_entropy_with::<B>(
+        CrossEntropyLossConfig::new().with_label_smoothing(0.1),
+        device,
+    );
+    assert_quoted(
+        "label smoothing 0.1",
+        scalar(smoothed.forward(x.clone(), y)),
+        1.6227,
+    );
+    assert_quoted(
+        "smoothed one-hot as probabilities",
+        scalar(mean.forward_probs(x.clone(), smoothed_onehot)),
+        1.6231,
+    );
+    assert_quoted(
+        "multi-hot as probabilities",
+        scalar(mean.forward_probs(x, multi_hot)),
+        3.5679,
+    );
 }
 
 fn seed_binary_cross_entropy<B: AutodiffBackend>(device: &B::Device) {
-    let Seed { x, smoothed_onehot, multi_hot, .. } = seed::<B>(device);
+    let Seed {
+        x,
+        smoothed_onehot,
+        multi_hot,
+        ..
+    } = seed::<B>(device);
     let bce = BinaryCrossEntropyLossConfig::new().init::<B>(device);
-    let bce_sum = BinaryCrossEntropyLossConfig::new().with_reduction(Reduction::Sum).init::<B>(device);
+    let bce_sum = BinaryCrossEntropyLossConfig::new()
+        .with_reduction(Reduction::Sum)
+        .init::<B>(device);
     let with_logits = BinaryCrossEntropyWithLogitsLossConfig::new().init::<B>(device);
     for (what, targets, mean, sum) in [
         ("smoothed one-hot", smoothed_onehot, 0.9070, 45.3489),
         ("multi-hot", multi_hot, 0.7695, 38.4762),
     ] {
         let probs = sigmoid(x.clone());
-        assert_quoted(&format!("BCE {what} mean"), scalar(bce.forward(probs.clone(), targets.clone())), mean);
-        assert_quoted(&format!("BCE {what} sum"), scalar(bce_sum.forward(probs, targets.clone())), sum);
-        assert_quoted(&format!("BCE-with-logits {what}"), scalar(with_logits.forward(x.clone(), targets)), mean);
+        assert_quoted(
+            &format!("BCE {what} mean"),
+            scalar(bce.forward(probs.clone(), targets.clone())),
+            mean,
+        );
+        assert_quoted(
+            &format!("BCE {what} sum"),
+            scalar(bce_sum.forward(probs, targets.clone())),
+            sum,
+        );
+        assert_quoted(
+            &format!("BCE-with-logits {what}"),
+            scalar(with_logits.forward(x.clone(), targets)),
+            mean,
+        );
     }
 }
 
@@ -96,14 +159,33 @@ fn seed_binary_cross_entropy<B: AutodiffBackend>(device: &B::Device) {
 /// generator) to f32 precision, and the quoted values to the inputs' rounding (2e-4).
 fn seed_small_cases<B: AutodiffBackend>(device: &B::Device) {
     let printed = &load_fixture("seed")["printed_inputs"];
-    let check = |what: &str, key: &str, none: Tensor<B, 1>, mean: Tensor<B, 1>, quoted_none: &[f64], quoted_mean: f64| {
-        assert_close(&format!("{what} none"), none.to_data(), &Array::from_json(&printed[key]["none"]), F32);
+    let check = |what: &str,
+                 key: &str,
+                 none: Tensor<B, 1>,
+                 mean: Tensor<B, 1>,
+                 quoted_none: &[f64],
+                 quoted_mean: f64| {
+        assert_close(
+            &format!("{what} none"),
+            none.to_data(),
+            &Array::from_json(&printed[key]["none"]),
+            F32,
+        );
         let mean = scalar(mean) as f64;
         let pytorch_mean = number(&printed[key]["mean"]);
-        assert!((mean - pytorch_mean).abs() < 1e-5, "{what} mean: ours {mean}, PyTorch {pytorch_mean}");
-        assert!((mean - quoted_mean).abs() < 2e-4, "{what} mean: ours {mean}, quoted {quoted_mean}");
+        assert!(
+            (mean - pytorch_mean).abs() < 1e-5,
+            "{what} mean: ours {mean}, PyTorch {pytorch_mean}"
+        );
+        assert!(
+            (mean - quoted_mean).abs() < 2e-4,
+            "{what} mean: ours {mean}, quoted {quoted_mean}"
+        );
         for (ours, quoted) in none.into_data().iter::<f64>().zip(quoted_none) {
-            assert!((ours - quoted).abs() < 2e-4, "{what} none: ours {ours}, quoted {quoted}");
+            assert!(
+                (ours - quoted).abs() < 2e-4,
+                "{what} none: ours {ours}, quoted {quoted}"
+            );
         }
     };
 
@@ -127,7 +209,10 @@ fn seed_small_cases<B: AutodiffBackend>(device: &B::Device) {
     );
 
     let bce = BinaryCrossEntropyLossConfig::new().init::<B>(device);
-    let probs = sigmoid(Tensor::<B, 1>::from_floats([0.2211, 0.8756, 2.4896], device));
+    let probs = sigmoid(Tensor::<B, 1>::from_floats(
+        [0.2211, 0.8756, 2.4896],
+        device,
+    ));
     let zeros = Tensor::<B, 1>::zeros([3], device);
     check(
         "BCE",
@@ -159,13 +244,24 @@ fn identity_cross_entropy_is_nll_of_log_softmax<B: AutodiffBackend>(device: &B::
     let cross_entropy = CrossEntropyLossConfig::new().init::<B>(device);
     let nll = NllLossConfig::new().init::<B>(device);
     let ours = cross_entropy.forward_no_reduction(logits.clone(), targets.clone());
-    assert_close("(32, 10, 5) none", ours.to_data(), &Array::from_json(&fixture["nd_expected"]["none"]), F32);
+    assert_close(
+        "(32, 10, 5) none",
+        ours.to_data(),
+        &Array::from_json(&fixture["nd_expected"]["none"]),
+        F32,
+    );
     let via_nll = nll.forward_no_reduction(log_softmax(logits.clone(), 1), targets.clone());
     let difference = (ours - via_nll).abs().max().into_scalar().elem::<f32>();
-    assert!(difference < 1e-5, "cross entropy - NLL(log_softmax): {difference}");
+    assert!(
+        difference < 1e-5,
+        "cross entropy - NLL(log_softmax): {difference}"
+    );
     let mean: f32 = cross_entropy.forward(logits, targets).into_scalar().elem();
     let expected = number(&fixture["nd_expected"]["mean"]);
-    assert!((mean as f64 - expected).abs() < 1e-5, "(32, 10, 5) mean: ours {mean}, PyTorch {expected}");
+    assert!(
+        (mean as f64 - expected).abs() < 1e-5,
+        "(32, 10, 5) mean: ours {mean}, PyTorch {expected}"
+    );
 }
 
 /// With probability targets, cross entropy = entropy(target) + KL(target || softmax(logits)).
@@ -174,10 +270,19 @@ fn identity_cross_entropy_is_entropy_plus_kl<B: AutodiffBackend>(device: &B::Dev
     let targets = softmax(x.clone().flip([1]) * 2.0, 1);
     let cross_entropy = CrossEntropyLossConfig::new().init::<B>(device);
     let kl = KlDivLossConfig::new().init::<B>(device);
-    let entropy = -(targets.clone() * targets.clone().log()).sum_dim(1).squeeze_dim::<1>(1);
-    let divergence = kl.forward_no_reduction(log_softmax(x.clone(), 1), targets.clone()).sum_dim(1).squeeze_dim::<1>(1);
+    let entropy = -(targets.clone() * targets.clone().log())
+        .sum_dim(1)
+        .squeeze_dim::<1>(1);
+    let divergence = kl
+        .forward_no_reduction(log_softmax(x.clone(), 1), targets.clone())
+        .sum_dim(1)
+        .squeeze_dim::<1>(1);
     let ours = cross_entropy.forward_probs_no_reduction::<2, 1>(x, targets);
-    let difference = (ours - entropy - divergence).abs().max().into_scalar().elem::<f32>();
+    let difference = (ours - entropy - divergence)
+        .abs()
+        .max()
+        .into_scalar()
+        .elem::<f32>();
     assert!(difference < 1e-5, "cross entropy - (H + KL): {difference}");
 }
 
@@ -185,7 +290,8 @@ fn identity_cross_entropy_is_entropy_plus_kl<B: AutodiffBackend>(device: &B::Dev
 fn identity_binary_cross_entropy_is_nll_of_two_classes<B: AutodiffBackend>(device: &B::Device) {
     let Seed { x, .. } = seed::<B>(device);
     let probs = sigmoid(x).flatten::<1>(0, 1);
-    let targets = Tensor::<B, 1, Int>::from_ints([0, 1, 1, 0, 1, 0, 0, 1, 1, 1].repeat(5).as_slice(), device);
+    let targets =
+        Tensor::<B, 1, Int>::from_ints([0, 1, 1, 0, 1, 0, 0, 1, 1, 1].repeat(5).as_slice(), device);
     let bce = BinaryCrossEntropyLossConfig::new().init::<B>(device);
     let nll = NllLossConfig::new().init::<B>(device);
     let stacked = Tensor::stack::<2>(vec![probs.clone().neg() + 1.0, probs.clone()], 1).log();

@@ -94,9 +94,14 @@ impl<B: Backend> BinaryCrossEntropyLoss<B> {
     /// # Panics
     /// If the shapes differ, the weight length does not match the last dimension, or (with
     /// `check_values`) a probability or target is outside `[0, 1]`.
-    pub fn forward<const D: usize>(&self, probs: Tensor<B, D>, targets: Tensor<B, D>) -> Tensor<B, 1> {
+    pub fn forward<const D: usize>(
+        &self,
+        probs: Tensor<B, D>,
+        targets: Tensor<B, D>,
+    ) -> Tensor<B, 1> {
         let batch_size = probs.dims()[0];
-        self.reduction.reduce(self.forward_no_reduction(probs, targets), batch_size)
+        self.reduction
+            .reduce(self.forward_no_reduction(probs, targets), batch_size)
     }
 
     /// The loss of every element, shaped like the inputs.
@@ -122,8 +127,9 @@ impl<B: Backend> BinaryCrossEntropyLoss<B> {
             let denominator = (x.clone() * (x.clone().neg() + 1.0)).clamp_min(GRADIENT_EPS);
             weight.apply((x.clone() - y.clone()) / denominator)
         });
-        let targets_carrier =
-            gradient_carrier(&targets, || finite_or_zero(weight.apply(log_one_minus_x - log_x)));
+        let targets_carrier = gradient_carrier(&targets, || {
+            finite_or_zero(weight.apply(log_one_minus_x - log_x))
+        });
         let losses = with_gradient(weight.apply(losses), probs_carrier);
         with_gradient(losses, targets_carrier)
     }

@@ -88,9 +88,14 @@ impl<B: Backend> BinaryCrossEntropyWithLogitsLoss<B> {
     ///
     /// # Panics
     /// If the shapes differ or a weight's length does not match the last dimension.
-    pub fn forward<const D: usize>(&self, logits: Tensor<B, D>, targets: Tensor<B, D>) -> Tensor<B, 1> {
+    pub fn forward<const D: usize>(
+        &self,
+        logits: Tensor<B, D>,
+        targets: Tensor<B, D>,
+    ) -> Tensor<B, 1> {
         let batch_size = logits.dims()[0];
-        self.reduction.reduce(self.forward_no_reduction(logits, targets), batch_size)
+        self.reduction
+            .reduce(self.forward_no_reduction(logits, targets), batch_size)
     }
 
     /// The loss of every element, shaped like the inputs.

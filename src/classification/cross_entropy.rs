@@ -6,8 +6,8 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{IndexingUpdateOp, Int, Tensor};
 
 use crate::class_targets::{
-    CLASS_DIM, ClassIndexTargets, LogSoftmax, along_class_dim, check_class_weight, check_has_class_dim,
-    check_reduced_rank,
+    CLASS_DIM, ClassIndexTargets, LogSoftmax, along_class_dim, check_class_weight,
+    check_has_class_dim, check_reduced_rank,
 };
 use crate::gradient::{finite_or_zero, gradient_carrier, with_gradient};
 use crate::reduction::Reduction;
@@ -44,7 +44,12 @@ impl CrossEntropyLossConfig {
     /// If `label_smoothing` is outside `[0, 1]` or `weight` is empty, negative or not finite.
     pub fn init<B: Backend>(&self, device: &B::Device) -> CrossEntropyLoss<B> {
         if !(0.0..=1.0).contains(&self.label_smoothing) {
-            fail_option(LOSS, "label_smoothing", "a value in [0, 1]", self.label_smoothing);
+            fail_option(
+                LOSS,
+                "label_smoothing",
+                "a value in [0, 1]",
+                self.label_smoothing,
+            );
         }
         check_weight_option(LOSS, "weight", self.weight.as_deref());
         CrossEntropyLoss {
@@ -160,7 +165,8 @@ impl<B: Backend> CrossEntropyLoss<B> {
         probs: Tensor<B, D>,
     ) -> Tensor<B, 1> {
         let batch_size = logits.dims()[0];
-        self.reduction.reduce(self.prob_losses(logits, probs), batch_size)
+        self.reduction
+            .reduce(self.prob_losses(logits, probs), batch_size)
     }
 
     /// The loss against class-probability targets at every position: the logits' shape without
@@ -194,7 +200,10 @@ impl<B: Backend> CrossEntropyLoss<B> {
         let smoothing = self.label_smoothing as f64;
         let log_softmax = LogSoftmax::new(logits.clone().detach());
 
-        let target_log_prob = log_softmax.shifted.clone().gather(CLASS_DIM, targets.indices.clone())
+        let target_log_prob = log_softmax
+            .shifted
+            .clone()
+            .gather(CLASS_DIM, targets.indices.clone())
             - log_softmax.log_sum_exp.clone();
         let mut losses = -target_log_prob * targets.weights.clone();
         if smoothing > 0.0 {
@@ -246,7 +255,11 @@ impl<B: Backend> CrossEntropyLoss<B> {
     }
 
     /// Per-position losses against probability targets, with the class dimension kept.
-    fn prob_losses<const D: usize>(&self, logits: Tensor<B, D>, probs: Tensor<B, D>) -> Tensor<B, D> {
+    fn prob_losses<const D: usize>(
+        &self,
+        logits: Tensor<B, D>,
+        probs: Tensor<B, D>,
+    ) -> Tensor<B, D> {
         let dims = logits.dims();
         check_has_class_dim(LOSS, "logits", &dims);
         check_same_shape(LOSS, "probs", "logits", &dims, &probs.dims());

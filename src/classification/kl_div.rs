@@ -77,9 +77,14 @@ impl<B: Backend> KlDivLoss<B> {
     /// # Panics
     /// If the shapes differ (PyTorch broadcasts them silently; a mismatch here is almost always
     /// a bug, so it is an error).
-    pub fn forward<const D: usize>(&self, input: Tensor<B, D>, targets: Tensor<B, D>) -> Tensor<B, 1> {
+    pub fn forward<const D: usize>(
+        &self,
+        input: Tensor<B, D>,
+        targets: Tensor<B, D>,
+    ) -> Tensor<B, 1> {
         let batch_size = input.dims()[0];
-        self.reduction.reduce(self.forward_no_reduction(input, targets), batch_size)
+        self.reduction
+            .reduce(self.forward_no_reduction(input, targets), batch_size)
     }
 
     /// The pointwise loss, shaped like the inputs.

@@ -87,7 +87,10 @@ impl Array {
     }
 
     pub fn float_f64<B: Backend, const D: usize>(&self, device: &B::Device) -> Tensor<B, D> {
-        Tensor::from_data(TensorData::new(self.data.clone(), self.shape.clone()), device)
+        Tensor::from_data(
+            TensorData::new(self.data.clone(), self.shape.clone()),
+            device,
+        )
     }
 
     pub fn int<B: Backend, const D: usize>(&self, device: &B::Device) -> Tensor<B, D, Int> {
@@ -102,12 +105,18 @@ impl Array {
 
 /// One loss's fixture file, `tests/fixtures/<name>.json`.
 pub fn load_fixture(name: &str) -> Value {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", &format!("{name}.json")]
-        .iter()
-        .collect();
+    let path: PathBuf = [
+        env!("CARGO_MANIFEST_DIR"),
+        "tests",
+        "fixtures",
+        &format!("{name}.json"),
+    ]
+    .iter()
+    .collect();
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|error| panic!("bad JSON in {}: {error}", path.display()))
+    serde_json::from_str(&text)
+        .unwrap_or_else(|error| panic!("bad JSON in {}: {error}", path.display()))
 }
 
 /// Tolerances of f32 results against PyTorch's float64 reference.
@@ -117,7 +126,10 @@ pub struct Tolerance {
     pub absolute: f64,
 }
 
-pub const F32: Tolerance = Tolerance { relative: 1e-4, absolute: 1e-5 };
+pub const F32: Tolerance = Tolerance {
+    relative: 1e-4,
+    absolute: 1e-5,
+};
 
 /// Whether `actual` matches `expected`: NaN matches NaN, infinities match by sign, finite values
 /// within `|a - e| <= absolute + relative * |e|`.
