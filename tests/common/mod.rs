@@ -2,6 +2,9 @@
 //! tolerant comparisons.
 #![allow(dead_code)]
 
+pub mod gradcheck;
+pub mod replay;
+
 use std::path::PathBuf;
 
 use burn::backend::Autodiff;
