@@ -186,6 +186,8 @@ pub(crate) fn check_reduced_rank<const D: usize, const DT: usize>(loss: &str) {
 /// A log-softmax along the class dimension, kept in the pieces the losses reuse: the logits
 /// shifted by their maximum (so `exp` cannot overflow), `exp(shifted)`, its sum and its log.
 pub(crate) struct LogSoftmax<B: Backend, const D: usize> {
+    /// `max_c x`, with the class dimension kept (size 1).
+    pub max: Tensor<B, D>,
     /// `x - max_c x`.
     pub shifted: Tensor<B, D>,
     /// `exp(shifted)`.
@@ -199,16 +201,22 @@ pub(crate) struct LogSoftmax<B: Backend, const D: usize> {
 impl<B: Backend, const D: usize> LogSoftmax<B, D> {
     pub fn new(logits: Tensor<B, D>) -> Self {
         let max = logits.clone().max_dim(CLASS_DIM);
-        let shifted = logits - max;
+        let shifted = logits - max.clone();
         let exp = shifted.clone().exp();
         let sum_exp = exp.clone().sum_dim(CLASS_DIM);
         let log_sum_exp = sum_exp.clone().log();
         Self {
+            max,
             shifted,
             exp,
             sum_exp,
             log_sum_exp,
         }
+    }
+
+    /// `log Σ_c exp(x_c)` of the unshifted logits: the log partition function `log Z`.
+    pub fn log_partition(&self) -> Tensor<B, D> {
+        self.max.clone() + self.log_sum_exp.clone()
     }
 
     /// `log_softmax(x)` for every class.

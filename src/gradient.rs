@@ -15,9 +15,11 @@ use burn::tensor::backend::Backend;
 /// (times the upstream gradient). Returns `None` when `input` is not tracked by autodiff, so the
 /// caller can skip computing `gradient` at all.
 ///
-/// Positions where `input * gradient` is not finite (an infinite logit) keep a zero value: the
-/// product would otherwise turn the carrier's zero into NaN and poison the loss value. The
-/// gradient itself must be finite (see [`finite_or_zero`]).
+/// `gradient` must be finite (see [`finite_or_zero`]). Infinite inputs are clamped to the finite
+/// range first, so a `-inf` logit (a masked vocabulary entry, whose gradient is 0) does not turn
+/// `0 · inf` into NaN. A caller that sums the carrier over a dimension can still overflow a sum
+/// of huge products to infinity (only on rows whose loss is infinite already) and should pass the
+/// sum through [`finite_or_zero`].
 pub(crate) fn gradient_carrier<B: Backend, const D: usize>(
     input: &Tensor<B, D>,
     gradient: impl FnOnce() -> Tensor<B, D>,
@@ -25,18 +27,17 @@ pub(crate) fn gradient_carrier<B: Backend, const D: usize>(
     if !input.is_require_grad() {
         return None;
     }
-    let product = input.clone() * gradient().detach();
-    let zero = product.clone() - product.detach();
-    Some(zero.clone().mask_fill(zero.is_nan(), 0.0))
+    let product = input.clone().clamp(f32::MIN, f32::MAX) * gradient().detach();
+    Some(product.clone() - product.detach())
 }
 
-/// `gradient` with its infinite and NaN entries set to 0, for gradients with respect to
-/// targets, which PyTorch leaves infinite at probabilities of exactly 0 or 1 (BCE) or NaN at a
-/// zero target probability (KL). A non-finite entry would otherwise reach the upstream
-/// gradient through the product rule and turn the whole backward pass into NaN.
-pub(crate) fn finite_or_zero<B: Backend, const D: usize>(gradient: Tensor<B, D>) -> Tensor<B, D> {
-    let non_finite = gradient.clone().is_nan().bool_or(gradient.clone().is_inf());
-    gradient.mask_fill(non_finite, 0.0)
+/// `values` with their infinite and NaN entries set to 0 (and no gradient through them). Used for
+/// gradients with respect to targets, which PyTorch leaves infinite at probabilities of exactly
+/// 0 or 1 (BCE) or NaN at a zero target probability (KL): a non-finite entry would otherwise
+/// reach the upstream gradient through the product rule and turn the backward pass into NaN.
+pub(crate) fn finite_or_zero<B: Backend, const D: usize>(values: Tensor<B, D>) -> Tensor<B, D> {
+    let non_finite = values.clone().is_nan().bool_or(values.clone().is_inf());
+    values.mask_fill(non_finite, 0.0)
 }
 
 /// Adds the carrier of [`gradient_carrier`] to `value` when there is one.

@@ -44,6 +44,16 @@ mod cross_entropy {
 
     #[test]
     #[should_panic(
+        expected = "CrossEntropyLoss: option `z_loss` expected a finite value >= 0, got -0.001"
+    )]
+    fn negative_z_loss() {
+        CrossEntropyLossConfig::new()
+            .with_z_loss(-1e-3)
+            .init::<B>(&Default::default());
+    }
+
+    #[test]
+    #[should_panic(
         expected = "CrossEntropyLoss: option `weight` expected a non-empty list, got an empty list"
     )]
     fn empty_weight() {

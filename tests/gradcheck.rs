@@ -50,6 +50,39 @@ fn cross_entropy_class_indices() {
 }
 
 #[test]
+fn cross_entropy_z_loss() {
+    for smoothing in [0.0, 0.2] {
+        for reduction in REDUCTIONS {
+            let loss = CrossEntropyLossConfig::new()
+                .with_weight(Some(vec![0.5, 2.0, 1.5]))
+                .with_label_smoothing(smoothing)
+                .with_z_loss(0.1)
+                .with_reduction(reduction)
+                .init::<B>(&Default::default());
+            let what = format!("CE z-loss smoothing {smoothing} {reduction:?}");
+            gradcheck(&what, &uniform(12, -3.0, 3.0, 15), [4, 3], |x| {
+                loss.forward(x, indices(&[2, -100, 0, 1], [4]))
+            });
+            gradcheck(
+                &format!("{what} probs"),
+                &uniform(12, -3.0, 3.0, 16),
+                [3, 4],
+                |x| {
+                    let weight = Some(vec![0.5, 2.0, 1.5, 1.0]);
+                    let loss = CrossEntropyLossConfig::new()
+                        .with_weight(weight)
+                        .with_label_smoothing(smoothing)
+                        .with_z_loss(0.1)
+                        .with_reduction(reduction)
+                        .init::<B>(&Default::default());
+                    loss.forward_probs(x, tensor(&probability_rows([3, 4], 17), [3, 4]))
+                },
+            );
+        }
+    }
+}
+
+#[test]
 fn cross_entropy_class_probabilities() {
     let probs = probability_rows([3, 4], 5);
     let logits = uniform(12, -3.0, 3.0, 6);

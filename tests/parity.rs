@@ -19,7 +19,8 @@ fn cross_entropy_case<B: AutodiffBackend, const D: usize, const DT: usize>(
     let config = CrossEntropyLossConfig::new()
         .with_weight(weight_option(&options["weight"]))
         .with_ignore_index(ignore_index)
-        .with_label_smoothing(number(&options["label_smoothing"]) as f32);
+        .with_label_smoothing(number(&options["label_smoothing"]) as f32)
+        .with_z_loss(number(&options["z_loss"]) as f32);
     let probabilities = case["method"] == "probs";
     let loss = |reduction| config.clone().with_reduction(reduction).init::<B>(device);
     let reduced = |reduction, logits, target: Target<B, D, DT>| match (probabilities, target) {

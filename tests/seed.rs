@@ -301,7 +301,23 @@ fn identity_binary_cross_entropy_is_nll_of_two_classes<B: AutodiffBackend>(devic
     assert!(difference < 1e-6, "BCE - NLL([1 - p, p]): {difference}");
 }
 
+/// The z-loss term read apart equals `z · mean(logsumexp(x)^2)`, and the total is CE + that.
+fn z_loss_reads_apart<B: AutodiffBackend>(device: &B::Device) {
+    let Seed { x, y, .. } = seed::<B>(device);
+    let plain = CrossEntropyLossConfig::new().init::<B>(device);
+    let with_z = CrossEntropyLossConfig::new()
+        .with_z_loss(0.01)
+        .init::<B>(device);
+    let (total, z_term) = with_z.forward_with_z_loss(x.clone(), y.clone());
+    let log_z = x.clone().exp().sum_dim(1).log();
+    let expected_z = scalar(log_z.powi_scalar(2).mean()) * 0.01;
+    assert!((scalar(z_term) - expected_z).abs() < 1e-6);
+    let ce = scalar(plain.forward(x, y));
+    assert!((scalar(total) - ce - expected_z).abs() < 1e-5);
+}
+
 on_every_backend!(
+    z_loss_reads_apart,
     seed_cross_entropy,
     seed_binary_cross_entropy,
     seed_small_cases,

@@ -207,16 +207,40 @@ def draw_weight(g, C, lo=0.2, hi=2.0):
 # --------------------------------------------------------------------------------------------
 
 
-def ce_index_case(cases, name, inp32, tgt, w32, ii, ls):
+def with_z_loss(ce, z, valid_of, normaliser_of):
+    """CE plus PaLM's z-loss z * logsumexp(x)^2 at every valid position, reduced with CE's own
+    denominator (burn-losses' `z_loss` option; PyTorch has no z-loss)."""
+    if z == 0.0:
+        return ce
+
+    def fn(x, t, red):
+        valid = valid_of(t).to(x.dtype)
+        total = ce(x, t, "none") + z * torch.logsumexp(x, dim=1) ** 2 * valid
+        if red == "none":
+            return total
+        if red == "sum":
+            return total.sum()
+        return total.sum() / normaliser_of(x, t)
+
+    return loss_fn(fn)
+
+
+def ce_index_case(cases, name, inp32, tgt, w32, ii, ls, z=0.0):
     g = gen("cross_entropy", name)  # only for the upstream draw; inputs are given
     w64 = None if w32 is None else w32.to(torch.float64)
-    fn = loss_fn(
+    ignore = -100 if ii is None else ii
+    ce = loss_fn(
         lambda x, t, red: F.cross_entropy(
-            x, t, weight=w64, ignore_index=-100 if ii is None else ii, reduction=red,
-            label_smoothing=ls,
+            x, t, weight=w64, ignore_index=ignore, reduction=red, label_smoothing=ls,
         )
     )
-    opts = {"weight": weight_list(w32), "ignore_index": ii, "label_smoothing": ls}
+    valid_of = lambda t: t != ignore
+    safe = lambda t: torch.where(valid_of(t), t, torch.zeros_like(t))
+    normaliser_of = lambda x, t: (
+        valid_of(t).sum() if w64 is None else (w64[safe(t)] * valid_of(t)).sum()
+    )
+    fn = with_z_loss(ce, z, valid_of, normaliser_of)
+    opts = {"weight": weight_list(w32), "ignore_index": ii, "label_smoothing": ls, "z_loss": z}
     cases.append(run_case(g, name, "index", opts, inp32, tgt, fn, target_grad=False))
 
 
@@ -231,16 +255,42 @@ def ce_index_standard(cases, tag, use_w, ii, ls):
     ce_index_case(cases, name, inp, tgt, w, ii, ls)
 
 
-def ce_probs_case(cases, name, inp32, tgt32, w32, ls):
+def ce_probs_case(cases, name, inp32, tgt32, w32, ls, z=0.0):
     g = gen("cross_entropy", name)
     w64 = None if w32 is None else w32.to(torch.float64)
-    fn = loss_fn(
+    ce = loss_fn(
         lambda x, t, red: F.cross_entropy(
             x, t, weight=w64, ignore_index=-100, reduction=red, label_smoothing=ls
         )
     )
-    opts = {"weight": weight_list(w32), "ignore_index": -100, "label_smoothing": ls}
+    positions = lambda x, t: x.numel() / x.shape[1]
+    fn = with_z_loss(ce, z, lambda t: torch.ones(t.shape[:1] + t.shape[2:]), positions)
+    opts = {"weight": weight_list(w32), "ignore_index": -100, "label_smoothing": ls, "z_loss": z}
     cases.append(run_case(g, name, "probs", opts, inp32, tgt32, fn, target_grad=True))
+
+
+def gen_z_loss(cases):
+    """burn-losses' z-loss option on top of PyTorch's cross entropy."""
+    for tag, use_w, ii, ls, z in [
+        ("2d", False, None, 0.0, 1e-4),
+        ("2d", True, -100, 0.1, 0.1),
+        ("k1", False, 1, 0.0, 0.1),
+        ("k2", True, -100, 0.0, 1e-4),
+    ]:
+        ishape, tshape = INDEX_SHAPES[tag]
+        name = f"zloss{z}_index_{tag}_{'weight' if use_w else 'noweight'}_ignore{ignore_tag(ii)}_smooth{ls}"
+        g = gen("cross_entropy", "draw/" + name)
+        inp = randn(g, ishape, 3.0)
+        tgt = index_targets(g, tshape, ishape[1], ii)
+        w = draw_weight(g, ishape[1]) if use_w else None
+        ce_index_case(cases, name, inp, tgt, w, ii, ls, z)
+    for shape, use_w, ls in [((4, 5), False, 0.0), ((3, 4, 5), True, 0.2)]:
+        name = f"zloss0.1_probs_{len(shape)}d_{'weight' if use_w else 'noweight'}_smooth{ls}"
+        g = gen("cross_entropy", "draw/" + name)
+        inp = randn(g, shape, 3.0)
+        tgt = softmax32(randn(g, shape), 1)
+        w = draw_weight(g, shape[1]) if use_w else None
+        ce_probs_case(cases, name, inp, tgt, w, ls, 0.1)
 
 
 def gen_cross_entropy():
@@ -362,6 +412,7 @@ def gen_cross_entropy():
         tgt = softmax32(randn(g, (4, 5), 1.5), dim=1)
         w = draw_weight(g, 5) if use_w else None
         ce_probs_case(cases, name, inp, tgt, w, ls)
+    gen_z_loss(cases)
     return cases
 
 

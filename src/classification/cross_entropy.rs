@@ -28,6 +28,11 @@ pub struct CrossEntropyLossConfig {
     /// Label smoothing `ε` in `[0, 1]`: the target becomes `(1 - ε) onehot + ε / C`.
     #[config(default = 0.0)]
     pub label_smoothing: f32,
+    /// Weight of PaLM's auxiliary z-loss `z_loss · (log Z)^2`, `log Z = logsumexp(x)`, added at
+    /// every non-ignored position to keep the softmax normaliser near 1 (PaLM uses 1e-4).
+    /// Read its value apart with [`CrossEntropyLoss::forward_with_z_loss`]. Default 0 (off).
+    #[config(default = 0.0)]
+    pub z_loss: f32,
     /// The reduction applied by `forward` and `forward_probs`.
     #[config(default = "Reduction::Mean")]
     pub reduction: Reduction,
@@ -51,6 +56,9 @@ impl CrossEntropyLossConfig {
                 self.label_smoothing,
             );
         }
+        if !(self.z_loss.is_finite() && self.z_loss >= 0.0) {
+            fail_option(LOSS, "z_loss", "a finite value >= 0", self.z_loss);
+        }
         check_weight_option(LOSS, "weight", self.weight.as_deref());
         CrossEntropyLoss {
             weight: self
@@ -59,10 +67,18 @@ impl CrossEntropyLossConfig {
                 .map(|weight| Tensor::from_floats(weight.as_slice(), device)),
             ignore_index: self.ignore_index,
             label_smoothing: self.label_smoothing,
+            z_loss: self.z_loss,
             reduction: self.reduction,
             check_targets: self.check_targets,
         }
     }
+}
+
+/// Per-position class-index losses (class dimension kept), their z-loss part, and the targets.
+struct IndexLosses<B: Backend, const D: usize> {
+    losses: Tensor<B, D>,
+    z_terms: Tensor<B, D>,
+    targets: ClassIndexTargets<B, D>,
 }
 
 /// Cross entropy of logits against class indices or class probabilities, exactly as
@@ -81,6 +97,9 @@ impl CrossEntropyLossConfig {
 /// ```text
 /// ℓ_i = -Σ_c w_c · t_{i, c} · lp_{i, c}          Mean = Σ_i ℓ_i / (number of positions)
 /// ```
+///
+/// With `z_loss = z > 0`, every non-ignored position adds `z · (logsumexp_c x_{i, c})^2`
+/// (PaLM's auxiliary loss; not in PyTorch), reduced with the same denominator.
 ///
 /// # Shapes
 /// - logits: `(N, C)` or `(N, C, d1, ..., dk)`
@@ -114,6 +133,8 @@ pub struct CrossEntropyLoss<B: Backend> {
     pub ignore_index: Option<i64>,
     /// Label smoothing `ε`.
     pub label_smoothing: f32,
+    /// Weight of the z-loss term.
+    pub z_loss: f32,
     /// The reduction applied by `forward` and `forward_probs`.
     pub reduction: Reduction,
     /// Whether class-index targets are range-checked.
@@ -132,14 +153,31 @@ impl<B: Backend> CrossEntropyLoss<B> {
         logits: Tensor<B, D>,
         targets: Tensor<B, DT, Int>,
     ) -> Tensor<B, 1> {
+        self.forward_with_z_loss(logits, targets).0
+    }
+
+    /// Like [`forward`](Self::forward), and also returns the z-loss term alone (detached, reduced
+    /// the same way, 0 when `z_loss` is 0) for logging: `(loss including z-loss, z-loss)`.
+    pub fn forward_with_z_loss<const D: usize, const DT: usize>(
+        &self,
+        logits: Tensor<B, D>,
+        targets: Tensor<B, DT, Int>,
+    ) -> (Tensor<B, 1>, Tensor<B, 1>) {
         let batch_size = logits.dims()[0];
-        let (losses, targets) = self.index_losses(logits, targets);
-        self.reduction.reduce_weighted(
+        let IndexLosses {
             losses,
-            batch_size,
-            targets.total_weight(),
-            targets.valid_count(),
-        )
+            z_terms,
+            targets,
+        } = self.index_losses(logits, targets);
+        let reduce = |values| {
+            self.reduction.reduce_weighted(
+                values,
+                batch_size,
+                targets.total_weight(),
+                targets.valid_count(),
+            )
+        };
+        (reduce(losses), reduce(z_terms))
     }
 
     /// The loss against class-index targets at every position: shape `(N)` or
@@ -149,8 +187,9 @@ impl<B: Backend> CrossEntropyLoss<B> {
         logits: Tensor<B, D>,
         targets: Tensor<B, DT, Int>,
     ) -> Tensor<B, DT> {
-        let (losses, _) = self.index_losses(logits, targets);
-        losses.squeeze_dim(CLASS_DIM)
+        self.index_losses(logits, targets)
+            .losses
+            .squeeze_dim(CLASS_DIM)
     }
 
     /// The loss against class-probability targets of the logits' shape, reduced with the
@@ -185,7 +224,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
         &self,
         logits: Tensor<B, D>,
         targets: Tensor<B, DT, Int>,
-    ) -> (Tensor<B, D>, ClassIndexTargets<B, D>) {
+    ) -> IndexLosses<B, D> {
         let dims = logits.dims();
         let targets = ClassIndexTargets::new(
             LOSS,
@@ -218,15 +257,18 @@ impl<B: Backend> CrossEntropyLoss<B> {
                 * targets.valid.clone();
             losses = losses * (1.0 - smoothing) + smooth * (smoothing / num_classes);
         }
-        let losses = targets.zero_ignored(losses);
+        let z_terms = self.z_terms(&log_softmax, &targets.valid);
+        let losses = targets.zero_ignored(losses + z_terms.clone());
 
         let carrier = gradient_carrier(&logits, || {
             // (1-ε) w_y (p - onehot(y)) + (ε/C) (p Σ_c w_c - w_k), zero on ignored rows.
             let row_scale = targets.weights.clone() * (1.0 - smoothing)
                 + targets.valid.clone()
                     * self.class_weight_sum::<D>(&logits)
-                    * (smoothing / num_classes);
-            let mut gradient = log_softmax.probs() * row_scale;
+                    * (smoothing / num_classes)
+                + self.z_gradient_scale(&log_softmax, &targets.valid);
+            // softmax · row_scale in one pass over the logits: exp · (row_scale / Σ exp).
+            let mut gradient = log_softmax.exp.clone() * (row_scale / log_softmax.sum_exp.clone());
             if smoothing > 0.0 {
                 let uniform = match &self.weight {
                     Some(weight) => along_class_dim::<B, D>(weight) * targets.valid.clone(),
@@ -241,8 +283,38 @@ impl<B: Backend> CrossEntropyLoss<B> {
                 IndexingUpdateOp::Add,
             )
         })
-        .map(|carrier| carrier.sum_dim(CLASS_DIM));
-        (with_gradient(losses, carrier), targets)
+        .map(|carrier| finite_or_zero(carrier.sum_dim(CLASS_DIM)));
+        IndexLosses {
+            losses: with_gradient(losses, carrier),
+            z_terms,
+            targets,
+        }
+    }
+
+    /// `z · (log Z)^2` at every valid position (zeros when z-loss is off).
+    fn z_terms<const D: usize>(
+        &self,
+        log_softmax: &LogSoftmax<B, D>,
+        valid: &Tensor<B, D>,
+    ) -> Tensor<B, D> {
+        if self.z_loss > 0.0 {
+            log_softmax.log_partition().powi_scalar(2) * valid.clone() * self.z_loss as f64
+        } else {
+            valid.zeros_like()
+        }
+    }
+
+    /// The z-loss gradient is `2 z log Z · softmax`: the factor multiplying the softmax.
+    fn z_gradient_scale<const D: usize>(
+        &self,
+        log_softmax: &LogSoftmax<B, D>,
+        valid: &Tensor<B, D>,
+    ) -> Tensor<B, D> {
+        if self.z_loss > 0.0 {
+            log_softmax.log_partition() * valid.clone() * (2.0 * self.z_loss as f64)
+        } else {
+            valid.zeros_like()
+        }
     }
 
     /// `Σ_c w_c` (C without class weights) as a one-element tensor that broadcasts against a
@@ -287,10 +359,14 @@ impl<B: Backend> CrossEntropyLoss<B> {
             Some(weight) => smoothed * weight.clone(),
             None => smoothed,
         };
-        let losses = -(weighted_targets.clone() * log_probs.clone()).sum_dim(CLASS_DIM);
+        let every_position = log_softmax.max.ones_like();
+        let losses = -(weighted_targets.clone() * log_probs.clone()).sum_dim(CLASS_DIM)
+            + self.z_terms(&log_softmax, &every_position);
 
         let logits_carrier = gradient_carrier(&logits, || {
-            log_softmax.probs() * weighted_targets.clone().sum_dim(CLASS_DIM) - weighted_targets
+            let row_scale = weighted_targets.clone().sum_dim(CLASS_DIM)
+                + self.z_gradient_scale(&log_softmax, &every_position);
+            log_softmax.probs() * row_scale - weighted_targets
         });
         let probs_carrier = gradient_carrier(&probs, || {
             let gradient = log_probs * (smoothing - 1.0);
@@ -303,6 +379,9 @@ impl<B: Backend> CrossEntropyLoss<B> {
             (Some(a), Some(b)) => Some(a + b),
             (a, b) => a.or(b),
         };
-        with_gradient(losses, carrier.map(|carrier| carrier.sum_dim(CLASS_DIM)))
+        with_gradient(
+            losses,
+            carrier.map(|carrier| finite_or_zero(carrier.sum_dim(CLASS_DIM))),
+        )
     }
 }
