@@ -6,14 +6,14 @@
 //! forward graph (shifted logits, exponentials, log-probabilities, ...), and the gradient is the
 //! exact formula PyTorch uses (e.g. BCE's `max(x(1 - x), 1e-12)` denominator), not the
 //! derivative of a clamped forward. This works unchanged on every `B: Backend`; on a backend
-//! without autodiff nothing is tracked and the carrier is never built.
+//! without autodiff the carrier is never built.
 
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
 /// A tensor of zeros shaped like `input`, whose gradient with respect to `input` is `gradient`
-/// (times the upstream gradient). Returns `None` when `input` is not tracked by autodiff, so the
-/// caller can skip computing `gradient` at all.
+/// (times the upstream gradient). Returns `None` on a backend without autodiff, so the caller
+/// skips computing `gradient` at all.
 ///
 /// `gradient` must be finite (see [`finite_or_zero`]). Infinite inputs are clamped to the finite
 /// range first, so a `-inf` logit (a masked vocabulary entry, whose gradient is 0) does not turn
@@ -24,7 +24,10 @@ pub(crate) fn gradient_carrier<B: Backend, const D: usize>(
     input: &Tensor<B, D>,
     gradient: impl FnOnce() -> Tensor<B, D>,
 ) -> Option<Tensor<B, D>> {
-    if !input.is_require_grad() {
+    // Burn's public API cannot tell a tracked intermediate (a model's output) from an untracked
+    // tensor (`is_require_grad` only sees leaves), so every input of an autodiff backend gets a
+    // carrier; on an untracked input the carrier's operations simply record nothing.
+    if !B::ad_enabled(&input.device()) {
         return None;
     }
     let product = input.clone().clamp(f32::MIN, f32::MAX) * gradient().detach();

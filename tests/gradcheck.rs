@@ -1,4 +1,7 @@
 //! Every loss's gradient against central finite differences, in f64.
+//!
+//! Kept in a binary of its own: Burn 0.21 keeps one default float dtype per device, so an f64
+//! NdArray cannot share a test process with the f32 NdArray of the other tests.
 #![cfg(all(feature = "autodiff", feature = "ndarray"))]
 
 mod common;
@@ -191,6 +194,46 @@ fn kl_div() {
             });
             gradcheck(&format!("{what} d/dtarget"), target, [2, 4], |t| {
                 loss.forward(tensor(&log_q, [2, 4]), t)
+            });
+        }
+    }
+}
+
+#[test]
+fn fused_linear_cross_entropy() {
+    let targets = [2, -100, 0, 4, 1];
+    let hidden = uniform(15, -1.0, 1.0, 21);
+    let projection = uniform(15, -1.0, 1.0, 22);
+    let bias = uniform(5, -0.5, 0.5, 23);
+    for (smoothing, z_loss) in [(0.0, 0.0), (0.2, 0.05)] {
+        for reduction in [Reduction::Mean, Reduction::Sum] {
+            let loss = FusedLinearCrossEntropyLossConfig::new()
+                .with_weight(Some(vec![1.0, 0.5, 2.0, 1.5, 1.0]))
+                .with_label_smoothing(smoothing)
+                .with_z_loss(z_loss)
+                .with_reduction(reduction)
+                .with_chunk_size(2)
+                .init(&Default::default());
+            let what = format!("fused smoothing {smoothing} z {z_loss} {reduction:?}");
+            let t = || indices(&targets, [5]);
+            gradcheck(&format!("{what} d/dhidden"), &hidden, [5, 3], |h| {
+                loss.forward(
+                    h,
+                    tensor(&projection, [5, 3]),
+                    Some(tensor(&bias, [5])),
+                    t(),
+                )
+            });
+            gradcheck(&format!("{what} d/dprojection"), &projection, [5, 3], |w| {
+                loss.forward(tensor(&hidden, [5, 3]), w, Some(tensor(&bias, [5])), t())
+            });
+            gradcheck(&format!("{what} d/dbias"), &bias, [5], |b| {
+                loss.forward(
+                    tensor(&hidden, [5, 3]),
+                    tensor(&projection, [5, 3]),
+                    Some(b),
+                    t(),
+                )
             });
         }
     }

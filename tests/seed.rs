@@ -316,7 +316,79 @@ fn z_loss_reads_apart<B: AutodiffBackend>(device: &B::Device) {
     assert!((scalar(total) - ce - expected_z).abs() < 1e-5);
 }
 
+/// Every loss sends its gradient through a model's output (a tracked intermediate, not a leaf):
+/// the leaf's gradient through `y = 2x` is twice the gradient at `y`.
+fn gradients_flow_through_a_model_output<B: AutodiffBackend>(device: &B::Device) {
+    let Seed {
+        x,
+        y,
+        smoothed_onehot,
+        ..
+    } = seed::<B>(device);
+    let probs = sigmoid(x.clone());
+    type Loss<'a, B> = Box<dyn Fn(Tensor<B, 2>) -> Tensor<B, 1> + 'a>;
+    let cross_entropy = CrossEntropyLossConfig::new()
+        .with_label_smoothing(0.1)
+        .init::<B>(device);
+    let nll = NllLossConfig::new().init::<B>(device);
+    let bce = BinaryCrossEntropyLossConfig::new().init::<B>(device);
+    let with_logits = BinaryCrossEntropyWithLogitsLossConfig::new().init::<B>(device);
+    let kl = KlDivLossConfig::new().init::<B>(device);
+    let losses: Vec<(&str, Tensor<B, 2>, Loss<B>)> = vec![
+        (
+            "cross entropy",
+            x.clone(),
+            Box::new(|input| cross_entropy.forward(input, y.clone())),
+        ),
+        (
+            "cross entropy probs",
+            x.clone(),
+            Box::new(|input| cross_entropy.forward_probs(input, smoothed_onehot.clone())),
+        ),
+        (
+            "nll",
+            log_softmax(x.clone(), 1),
+            Box::new(|input| nll.forward(input, y.clone())),
+        ),
+        (
+            "bce",
+            probs.clone() * 0.5,
+            Box::new(|input| bce.forward(input, smoothed_onehot.clone())),
+        ),
+        (
+            "bce with logits",
+            x.clone(),
+            Box::new(|input| with_logits.forward(input, smoothed_onehot.clone())),
+        ),
+        (
+            "kl",
+            log_softmax(x.clone(), 1),
+            Box::new(|input| kl.forward(input, smoothed_onehot.clone())),
+        ),
+    ];
+    for (what, point, loss) in losses {
+        let leaf = point.clone().require_grad();
+        let direct = loss(leaf.clone()).backward();
+        let direct = leaf.grad(&direct).expect("a gradient at a leaf");
+        let leaf = (point / 2.0).require_grad();
+        let through_model = loss(leaf.clone() * 2.0).backward();
+        let through_model = leaf
+            .grad(&through_model)
+            .unwrap_or_else(|| panic!("{what}: no gradient through a model output"));
+        let difference: f32 = (through_model - direct * 2.0)
+            .abs()
+            .max()
+            .into_scalar()
+            .elem();
+        assert!(
+            difference < 1e-6,
+            "{what}: gradient through a model output differs by {difference}"
+        );
+    }
+}
+
 on_every_backend!(
+    gradients_flow_through_a_model_output,
     z_loss_reads_apart,
     seed_cross_entropy,
     seed_binary_cross_entropy,

@@ -225,19 +225,45 @@ impl<B: Backend> CrossEntropyLoss<B> {
         logits: Tensor<B, D>,
         targets: Tensor<B, DT, Int>,
     ) -> IndexLosses<B, D> {
-        let dims = logits.dims();
-        let targets = ClassIndexTargets::new(
+        let targets = self.index_targets(&logits.dims(), targets, self.check_targets);
+        let (losses, z_terms, log_softmax) = self.index_values(logits.clone().detach(), &targets);
+        let carrier = gradient_carrier(&logits, || self.index_gradient(&log_softmax, &targets))
+            .map(|carrier| finite_or_zero(carrier.sum_dim(CLASS_DIM)));
+        IndexLosses {
+            losses: with_gradient(losses, carrier),
+            z_terms,
+            targets,
+        }
+    }
+
+    /// Checks class-index targets against logits of shape `dims` and prepares them.
+    pub(crate) fn index_targets<const D: usize, const DT: usize>(
+        &self,
+        dims: &[usize; D],
+        targets: Tensor<B, DT, Int>,
+        check_values: bool,
+    ) -> ClassIndexTargets<B, D> {
+        ClassIndexTargets::new(
             LOSS,
             "logits",
-            &dims,
+            dims,
             targets,
             self.weight.as_ref(),
             self.ignore_index,
-            self.check_targets,
-        );
-        let num_classes = dims[CLASS_DIM] as f64;
+            check_values,
+        )
+    }
+
+    /// The per-position loss of detached `logits` (z-loss included, 0 where ignored), its z-loss
+    /// part, and the log-softmax pieces that [`index_gradient`](Self::index_gradient) reuses.
+    pub(crate) fn index_values<const D: usize>(
+        &self,
+        logits: Tensor<B, D>,
+        targets: &ClassIndexTargets<B, D>,
+    ) -> (Tensor<B, D>, Tensor<B, D>, LogSoftmax<B, D>) {
+        let num_classes = logits.dims()[CLASS_DIM] as f64;
         let smoothing = self.label_smoothing as f64;
-        let log_softmax = LogSoftmax::new(logits.clone().detach());
+        let log_softmax = LogSoftmax::new(logits);
 
         let target_log_prob = log_softmax
             .shifted
@@ -252,43 +278,47 @@ impl<B: Backend> CrossEntropyLoss<B> {
                     .sum_dim(CLASS_DIM),
                 None => log_softmax.shifted.clone().sum_dim(CLASS_DIM),
             };
-            let smooth = (log_softmax.log_sum_exp.clone() * self.class_weight_sum::<D>(&logits)
+            let smooth = (log_softmax.log_sum_exp.clone()
+                * self.class_weight_sum::<D>(num_classes, &log_softmax.max.device())
                 - weighted_shifted_sum)
                 * targets.valid.clone();
             losses = losses * (1.0 - smoothing) + smooth * (smoothing / num_classes);
         }
         let z_terms = self.z_terms(&log_softmax, &targets.valid);
         let losses = targets.zero_ignored(losses + z_terms.clone());
+        (losses, z_terms, log_softmax)
+    }
 
-        let carrier = gradient_carrier(&logits, || {
-            // (1-ε) w_y (p - onehot(y)) + (ε/C) (p Σ_c w_c - w_k), zero on ignored rows.
-            let row_scale = targets.weights.clone() * (1.0 - smoothing)
-                + targets.valid.clone()
-                    * self.class_weight_sum::<D>(&logits)
-                    * (smoothing / num_classes)
-                + self.z_gradient_scale(&log_softmax, &targets.valid);
-            // softmax · row_scale in one pass over the logits: exp · (row_scale / Σ exp).
-            let mut gradient = log_softmax.exp.clone() * (row_scale / log_softmax.sum_exp.clone());
-            if smoothing > 0.0 {
-                let uniform = match &self.weight {
-                    Some(weight) => along_class_dim::<B, D>(weight) * targets.valid.clone(),
-                    None => targets.valid.clone(),
-                };
-                gradient = gradient - uniform * (smoothing / num_classes);
-            }
-            gradient.scatter(
-                CLASS_DIM,
-                targets.indices.clone(),
-                targets.weights.clone() * (smoothing - 1.0),
-                IndexingUpdateOp::Add,
-            )
-        })
-        .map(|carrier| finite_or_zero(carrier.sum_dim(CLASS_DIM)));
-        IndexLosses {
-            losses: with_gradient(losses, carrier),
-            z_terms,
-            targets,
+    /// The gradient of every position's loss with respect to its logits:
+    /// `(1-ε) w_y (p - onehot(y)) + (ε/C) (p Σ_c w_c - w_k) + 2 z log Z · p`, zero on ignored
+    /// positions. The one-hot part is a scatter into the target class, not a one-hot tensor.
+    pub(crate) fn index_gradient<const D: usize>(
+        &self,
+        log_softmax: &LogSoftmax<B, D>,
+        targets: &ClassIndexTargets<B, D>,
+    ) -> Tensor<B, D> {
+        let num_classes = log_softmax.shifted.dims()[CLASS_DIM] as f64;
+        let smoothing = self.label_smoothing as f64;
+        let row_scale = targets.weights.clone() * (1.0 - smoothing)
+            + targets.valid.clone()
+                * self.class_weight_sum::<D>(num_classes, &log_softmax.max.device())
+                * (smoothing / num_classes)
+            + self.z_gradient_scale(log_softmax, &targets.valid);
+        // softmax · row_scale in one pass over the logits: exp · (row_scale / Σ exp).
+        let mut gradient = log_softmax.exp.clone() * (row_scale / log_softmax.sum_exp.clone());
+        if smoothing > 0.0 {
+            let uniform = match &self.weight {
+                Some(weight) => along_class_dim::<B, D>(weight) * targets.valid.clone(),
+                None => targets.valid.clone(),
+            };
+            gradient = gradient - uniform * (smoothing / num_classes);
         }
+        gradient.scatter(
+            CLASS_DIM,
+            targets.indices.clone(),
+            targets.weights.clone() * (smoothing - 1.0),
+            IndexingUpdateOp::Add,
+        )
     }
 
     /// `z · (log Z)^2` at every valid position (zeros when z-loss is off).
@@ -319,10 +349,14 @@ impl<B: Backend> CrossEntropyLoss<B> {
 
     /// `Σ_c w_c` (C without class weights) as a one-element tensor that broadcasts against a
     /// rank-`D` tensor; kept on the device so no value is read back.
-    fn class_weight_sum<const D: usize>(&self, logits: &Tensor<B, D>) -> Tensor<B, D> {
+    fn class_weight_sum<const D: usize>(
+        &self,
+        num_classes: f64,
+        device: &B::Device,
+    ) -> Tensor<B, D> {
         match &self.weight {
             Some(weight) => weight.clone().sum().reshape([1; D]),
-            None => Tensor::full([1; D], logits.dims()[CLASS_DIM] as f64, &logits.device()),
+            None => Tensor::full([1; D], num_classes, device),
         }
     }
 

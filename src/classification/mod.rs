@@ -3,11 +3,13 @@
 mod binary_cross_entropy;
 mod binary_cross_entropy_with_logits;
 mod cross_entropy;
+mod fused_linear_cross_entropy;
 mod kl_div;
 mod nll;
 
 pub use binary_cross_entropy::*;
 pub use binary_cross_entropy_with_logits::*;
 pub use cross_entropy::*;
+pub use fused_linear_cross_entropy::*;
 pub use kl_div::*;
 pub use nll::*;
