@@ -184,17 +184,14 @@ pub(crate) fn check_reduced_rank<const D: usize, const DT: usize>(loss: &str) {
 }
 
 /// A log-softmax along the class dimension, kept in the pieces the losses reuse: the logits
-/// shifted by their maximum (so `exp` cannot overflow), `exp(shifted)`, its sum and its log.
+/// shifted by their maximum (so `exp` cannot overflow) and the log-sum-exp of the shifted logits.
+/// The exponentials are a temporary: keeping them would hold a second logits-sized buffer.
 pub(crate) struct LogSoftmax<B: Backend, const D: usize> {
     /// `max_c x`, with the class dimension kept (size 1).
     pub max: Tensor<B, D>,
     /// `x - max_c x`.
     pub shifted: Tensor<B, D>,
-    /// `exp(shifted)`.
-    pub exp: Tensor<B, D>,
-    /// `sum_c exp(shifted)`, with the class dimension kept (size 1).
-    pub sum_exp: Tensor<B, D>,
-    /// `log(sum_exp)`: the log-sum-exp of `shifted`.
+    /// `log Σ_c exp(shifted)`, with the class dimension kept (size 1).
     pub log_sum_exp: Tensor<B, D>,
 }
 
@@ -202,14 +199,10 @@ impl<B: Backend, const D: usize> LogSoftmax<B, D> {
     pub fn new(logits: Tensor<B, D>) -> Self {
         let max = logits.clone().max_dim(CLASS_DIM);
         let shifted = logits - max.clone();
-        let exp = shifted.clone().exp();
-        let sum_exp = exp.clone().sum_dim(CLASS_DIM);
-        let log_sum_exp = sum_exp.clone().log();
+        let log_sum_exp = shifted.clone().exp().sum_dim(CLASS_DIM).log();
         Self {
             max,
             shifted,
-            exp,
-            sum_exp,
             log_sum_exp,
         }
     }
@@ -224,8 +217,8 @@ impl<B: Backend, const D: usize> LogSoftmax<B, D> {
         self.shifted.clone() - self.log_sum_exp.clone()
     }
 
-    /// `softmax(x)` for every class.
-    pub fn probs(&self) -> Tensor<B, D> {
-        self.exp.clone() / self.sum_exp.clone()
+    /// `softmax(x)` for every class, reusing the shifted logits' buffer.
+    pub fn into_probs(self) -> Tensor<B, D> {
+        (self.shifted - self.log_sum_exp).exp()
     }
 }

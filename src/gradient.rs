@@ -11,27 +11,91 @@
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-/// A tensor of zeros shaped like `input`, whose gradient with respect to `input` is `gradient`
-/// (times the upstream gradient). Returns `None` on a backend without autodiff, so the caller
-/// skips computing `gradient` at all.
+use crate::reduction::Reduction;
+
+/// Whether closed-form gradients are needed: on an autodiff backend, every input may be tracked.
 ///
-/// `gradient` must be finite (see [`finite_or_zero`]). Infinite inputs are clamped to the finite
-/// range first, so a `-inf` logit (a masked vocabulary entry, whose gradient is 0) does not turn
-/// `0 · inf` into NaN. A caller that sums the carrier over a dimension can still overflow a sum
-/// of huge products to infinity (only on rows whose loss is infinite already) and should pass the
-/// sum through [`finite_or_zero`].
-pub(crate) fn gradient_carrier<B: Backend, const D: usize>(
+/// Burn's public API cannot tell a tracked intermediate (a model's output) from an untracked
+/// tensor (`is_require_grad` only sees leaves), so every input of an autodiff backend gets a
+/// carrier; on an untracked input the carrier's operations simply record nothing.
+pub(crate) fn needs_gradient<B: Backend, const D: usize>(input: &Tensor<B, D>) -> bool {
+    B::ad_enabled(&input.device())
+}
+
+/// A zero-valued tensor `reduce(input · gradient)` minus itself, whose gradient with respect to
+/// `input` is `gradient` (times the upstream gradient of each element `reduce` maps it to).
+/// Returns `None` without autodiff, so the caller skips computing `gradient` at all.
+///
+/// `reduce` sums the product over whatever the loss sums (a class dimension, or everything for a
+/// reduced loss) before the subtraction, so only the reduced tensor, not an input-sized one, is
+/// built twice. `gradient` must be finite (see [`finite_or_zero`]). Infinite inputs are clamped
+/// to the finite range first, so a `-inf` logit (a masked vocabulary entry, whose gradient is 0)
+/// does not turn `0 · inf` into NaN. A sum of huge products can still overflow (only on rows whose
+/// loss is infinite already): callers that sum pass the result through [`finite_or_zero`].
+pub(crate) fn gradient_carrier<B: Backend, const D: usize, const DR: usize>(
     input: &Tensor<B, D>,
     gradient: impl FnOnce() -> Tensor<B, D>,
-) -> Option<Tensor<B, D>> {
-    // Burn's public API cannot tell a tracked intermediate (a model's output) from an untracked
-    // tensor (`is_require_grad` only sees leaves), so every input of an autodiff backend gets a
-    // carrier; on an untracked input the carrier's operations simply record nothing.
-    if !B::ad_enabled(&input.device()) {
+    reduce: impl FnOnce(Tensor<B, D>) -> Tensor<B, DR>,
+) -> Option<Tensor<B, DR>> {
+    if !needs_gradient(input) {
         return None;
     }
-    let product = input.clone().clamp(f32::MIN, f32::MAX) * gradient().detach();
+    let product = reduce(input.clone().clamp(f32::MIN, f32::MAX) * gradient().detach());
     Some(product.clone() - product.detach())
+}
+
+/// An element-wise loss: its value computed on detached inputs, and the closed-form gradient of
+/// each element with respect to each differentiable input (only on autodiff backends).
+pub(crate) struct Elementwise<B: Backend, const D: usize> {
+    pub value: Tensor<B, D>,
+    pub gradients: Vec<(Tensor<B, D>, Tensor<B, D>)>,
+}
+
+impl<B: Backend, const D: usize> Elementwise<B, D> {
+    /// Starts from the detached value; add gradients with [`Elementwise::gradient`].
+    pub fn new(value: Tensor<B, D>) -> Self {
+        Self {
+            value,
+            gradients: Vec::new(),
+        }
+    }
+
+    /// Attaches `gradient()` as the gradient of every element with respect to `input`, when
+    /// autodiff needs it.
+    pub fn gradient(
+        mut self,
+        input: &Tensor<B, D>,
+        gradient: impl FnOnce() -> Tensor<B, D>,
+    ) -> Self {
+        if needs_gradient(input) {
+            self.gradients.push((input.clone(), gradient()));
+        }
+        self
+    }
+
+    /// The unreduced loss (PyTorch's `'none'`), differentiable element by element.
+    pub fn unreduced(self) -> Tensor<B, D> {
+        self.gradients
+            .into_iter()
+            .fold(self.value, |value, (input, gradient)| {
+                let carrier = gradient_carrier(&input, || gradient, |product| product);
+                with_gradient(value, carrier)
+            })
+    }
+
+    /// The reduced loss. The carriers are summed before their zero is formed, so no second
+    /// input-sized buffer is built for them.
+    pub fn reduced(self, reduction: Reduction, batch_size: usize) -> Tensor<B, 1> {
+        let count = self.value.shape().num_elements();
+        let value = reduction.reduce(self.value, batch_size);
+        let factor = reduction.factor(count as f64, batch_size);
+        self.gradients
+            .into_iter()
+            .fold(value, |value, (input, gradient)| {
+                let carrier = gradient_carrier(&input, || gradient, |product| product.sum());
+                with_gradient(value, carrier.map(|carrier| carrier * factor))
+            })
+    }
 }
 
 /// `values` with their infinite and NaN entries set to 0 (and no gradient through them). Used for

@@ -48,6 +48,15 @@ impl Reduction {
         self.reduce_with_normalizer(losses, batch_size, count as f64)
     }
 
+    /// The factor a reduction multiplies the sum by: 1, `1 / mean_normalizer` or `1 / batch_size`.
+    pub(crate) fn factor(self, mean_normalizer: f64, batch_size: usize) -> f64 {
+        match self {
+            Reduction::Sum => 1.0,
+            Reduction::Mean => 1.0 / mean_normalizer,
+            Reduction::BatchMean => 1.0 / batch_size as f64,
+        }
+    }
+
     /// Reduces `losses` whose mean divides by `mean_normalizer` (the element count, or a
     /// sample count when a loss averages a dimension itself).
     pub(crate) fn reduce_with_normalizer<B: Backend, const D: usize>(
@@ -56,12 +65,7 @@ impl Reduction {
         batch_size: usize,
         mean_normalizer: f64,
     ) -> Tensor<B, 1> {
-        let sum = losses.sum();
-        match self {
-            Reduction::Sum => sum,
-            Reduction::Mean => sum.div_scalar(mean_normalizer),
-            Reduction::BatchMean => sum.div_scalar(batch_size as f64),
-        }
+        losses.sum() * self.factor(mean_normalizer, batch_size)
     }
 
     /// Reduces `losses` whose mean is a weighted mean: the sum over valid elements divided by

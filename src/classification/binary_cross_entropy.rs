@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::{finite_or_zero, gradient_carrier, with_gradient};
+use crate::gradient::{Elementwise, finite_or_zero};
 use crate::last_dim::LastDimWeight;
 use crate::reduction::Reduction;
 use crate::validation::{check_same_shape, check_unit_interval, check_weight_option};
@@ -100,8 +100,8 @@ impl<B: Backend> BinaryCrossEntropyLoss<B> {
         targets: Tensor<B, D>,
     ) -> Tensor<B, 1> {
         let batch_size = probs.dims()[0];
-        self.reduction
-            .reduce(self.forward_no_reduction(probs, targets), batch_size)
+        self.elementwise(probs, targets)
+            .reduced(self.reduction, batch_size)
     }
 
     /// The loss of every element, shaped like the inputs.
@@ -110,6 +110,14 @@ impl<B: Backend> BinaryCrossEntropyLoss<B> {
         probs: Tensor<B, D>,
         targets: Tensor<B, D>,
     ) -> Tensor<B, D> {
+        self.elementwise(probs, targets).unreduced()
+    }
+
+    fn elementwise<const D: usize>(
+        &self,
+        probs: Tensor<B, D>,
+        targets: Tensor<B, D>,
+    ) -> Elementwise<B, D> {
         check_same_shape(LOSS, "targets", "probs", &probs.dims(), &targets.dims());
         let weight = LastDimWeight::new(LOSS, "weight", self.weight.as_ref(), &probs.dims());
         if self.check_values {
@@ -122,15 +130,13 @@ impl<B: Backend> BinaryCrossEntropyLoss<B> {
         let log_one_minus_x = x.clone().neg().log1p();
         let losses = (y.clone() - 1.0) * log_one_minus_x.clone().clamp_min(LOG_CLAMP)
             - y.clone() * log_x.clone().clamp_min(LOG_CLAMP);
-
-        let probs_carrier = gradient_carrier(&probs, || {
-            let denominator = (x.clone() * (x.clone().neg() + 1.0)).clamp_min(GRADIENT_EPS);
-            weight.apply((x.clone() - y.clone()) / denominator)
-        });
-        let targets_carrier = gradient_carrier(&targets, || {
-            finite_or_zero(weight.apply(log_one_minus_x - log_x))
-        });
-        let losses = with_gradient(weight.apply(losses), probs_carrier);
-        with_gradient(losses, targets_carrier)
+        Elementwise::new(weight.apply(losses))
+            .gradient(&probs, || {
+                let denominator = (x.clone() * (x.clone().neg() + 1.0)).clamp_min(GRADIENT_EPS);
+                weight.apply((x - y) / denominator)
+            })
+            .gradient(&targets, || {
+                finite_or_zero(weight.apply(log_one_minus_x - log_x))
+            })
     }
 }

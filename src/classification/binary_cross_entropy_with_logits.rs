@@ -6,7 +6,7 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::{finite_or_zero, gradient_carrier, with_gradient};
+use crate::gradient::{Elementwise, finite_or_zero};
 use crate::last_dim::LastDimWeight;
 use crate::reduction::Reduction;
 use crate::validation::{check_same_shape, check_weight_option};
@@ -94,8 +94,8 @@ impl<B: Backend> BinaryCrossEntropyWithLogitsLoss<B> {
         targets: Tensor<B, D>,
     ) -> Tensor<B, 1> {
         let batch_size = logits.dims()[0];
-        self.reduction
-            .reduce(self.forward_no_reduction(logits, targets), batch_size)
+        self.elementwise(logits, targets)
+            .reduced(self.reduction, batch_size)
     }
 
     /// The loss of every element, shaped like the inputs.
@@ -104,6 +104,14 @@ impl<B: Backend> BinaryCrossEntropyWithLogitsLoss<B> {
         logits: Tensor<B, D>,
         targets: Tensor<B, D>,
     ) -> Tensor<B, D> {
+        self.elementwise(logits, targets).unreduced()
+    }
+
+    fn elementwise<const D: usize>(
+        &self,
+        logits: Tensor<B, D>,
+        targets: Tensor<B, D>,
+    ) -> Elementwise<B, D> {
         let dims = logits.dims();
         check_same_shape(LOSS, "targets", "logits", &dims, &targets.dims());
         let weight = LastDimWeight::new(LOSS, "weight", self.weight.as_ref(), &dims);
@@ -115,23 +123,29 @@ impl<B: Backend> BinaryCrossEntropyWithLogitsLoss<B> {
         // lw = 1 + (pos_weight - 1) y, and (pos_weight - 1) itself for the target gradient.
         let pos_weight_minus_one = pos_weight.get().map(|pw| pw.clone() - 1.0);
         let log_weight = match &pos_weight_minus_one {
-            Some(pw_minus_one) => y.clone() * pw_minus_one.clone() + 1.0,
-            None => y.clone().ones_like(),
+            Some(pw_minus_one) => Some(y.clone() * pw_minus_one.clone() + 1.0),
+            None => None,
         };
-        let losses = (y.clone().neg() + 1.0) * x.clone() - log_weight.clone() * log_sigmoid.clone();
-
-        let logits_carrier = gradient_carrier(&logits, || {
-            let positive = pos_weight.apply(y.clone());
-            weight.apply(log_weight * sigmoid(x.clone()) - positive)
-        });
-        let targets_carrier = gradient_carrier(&targets, || {
-            let gradient = match pos_weight_minus_one {
-                Some(pw_minus_one) => -x - pw_minus_one * log_sigmoid,
-                None => -x,
-            };
-            finite_or_zero(weight.apply(gradient))
-        });
-        let losses = with_gradient(weight.apply(losses), logits_carrier);
-        with_gradient(losses, targets_carrier)
+        let weighted_log_sigmoid = match &log_weight {
+            Some(log_weight) => log_weight.clone() * log_sigmoid.clone(),
+            None => log_sigmoid.clone(),
+        };
+        let losses = (y.clone().neg() + 1.0) * x.clone() - weighted_log_sigmoid;
+        Elementwise::new(weight.apply(losses))
+            .gradient(&logits, || {
+                let sigmoid = sigmoid(x.clone());
+                let gradient = match log_weight {
+                    Some(log_weight) => log_weight * sigmoid - pos_weight.apply(y.clone()),
+                    None => sigmoid - y.clone(),
+                };
+                weight.apply(gradient)
+            })
+            .gradient(&targets, || {
+                let gradient = match pos_weight_minus_one {
+                    Some(pw_minus_one) => -x - pw_minus_one * log_sigmoid,
+                    None => -x,
+                };
+                finite_or_zero(weight.apply(gradient))
+            })
     }
 }

@@ -227,8 +227,12 @@ impl<B: Backend> CrossEntropyLoss<B> {
     ) -> IndexLosses<B, D> {
         let targets = self.index_targets(&logits.dims(), targets, self.check_targets);
         let (losses, z_terms, log_softmax) = self.index_values(logits.clone().detach(), &targets);
-        let carrier = gradient_carrier(&logits, || self.index_gradient(&log_softmax, &targets))
-            .map(|carrier| finite_or_zero(carrier.sum_dim(CLASS_DIM)));
+        let carrier = gradient_carrier(
+            &logits,
+            || self.index_gradient(log_softmax, &targets),
+            |product| product.sum_dim(CLASS_DIM),
+        )
+        .map(finite_or_zero);
         IndexLosses {
             losses: with_gradient(losses, carrier),
             z_terms,
@@ -294,7 +298,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
     /// positions. The one-hot part is a scatter into the target class, not a one-hot tensor.
     pub(crate) fn index_gradient<const D: usize>(
         &self,
-        log_softmax: &LogSoftmax<B, D>,
+        log_softmax: LogSoftmax<B, D>,
         targets: &ClassIndexTargets<B, D>,
     ) -> Tensor<B, D> {
         let num_classes = log_softmax.shifted.dims()[CLASS_DIM] as f64;
@@ -303,9 +307,8 @@ impl<B: Backend> CrossEntropyLoss<B> {
             + targets.valid.clone()
                 * self.class_weight_sum::<D>(num_classes, &log_softmax.max.device())
                 * (smoothing / num_classes)
-            + self.z_gradient_scale(log_softmax, &targets.valid);
-        // softmax · row_scale in one pass over the logits: exp · (row_scale / Σ exp).
-        let mut gradient = log_softmax.exp.clone() * (row_scale / log_softmax.sum_exp.clone());
+            + self.z_gradient_scale(&log_softmax, &targets.valid);
+        let mut gradient = log_softmax.into_probs() * row_scale;
         if smoothing > 0.0 {
             let uniform = match &self.weight {
                 Some(weight) => along_class_dim::<B, D>(weight) * targets.valid.clone(),
@@ -397,25 +400,28 @@ impl<B: Backend> CrossEntropyLoss<B> {
         let losses = -(weighted_targets.clone() * log_probs.clone()).sum_dim(CLASS_DIM)
             + self.z_terms(&log_softmax, &every_position);
 
-        let logits_carrier = gradient_carrier(&logits, || {
-            let row_scale = weighted_targets.clone().sum_dim(CLASS_DIM)
-                + self.z_gradient_scale(&log_softmax, &every_position);
-            log_softmax.probs() * row_scale - weighted_targets
-        });
-        let probs_carrier = gradient_carrier(&probs, || {
-            let gradient = log_probs * (smoothing - 1.0);
-            finite_or_zero(match class_weight {
-                Some(weight) => gradient * weight,
-                None => gradient,
-            })
-        });
-        let carrier = match (logits_carrier, probs_carrier) {
-            (Some(a), Some(b)) => Some(a + b),
-            (a, b) => a.or(b),
-        };
-        with_gradient(
-            losses,
-            carrier.map(|carrier| finite_or_zero(carrier.sum_dim(CLASS_DIM))),
-        )
+        let sum_classes = |product: Tensor<B, D>| product.sum_dim(CLASS_DIM);
+        let logits_carrier = gradient_carrier(
+            &logits,
+            || {
+                let row_scale = weighted_targets.clone().sum_dim(CLASS_DIM)
+                    + self.z_gradient_scale(&log_softmax, &every_position);
+                log_softmax.into_probs() * row_scale - weighted_targets
+            },
+            sum_classes,
+        );
+        let probs_carrier = gradient_carrier(
+            &probs,
+            || {
+                let gradient = log_probs * (smoothing - 1.0);
+                finite_or_zero(match class_weight {
+                    Some(weight) => gradient * weight,
+                    None => gradient,
+                })
+            },
+            sum_classes,
+        );
+        let losses = with_gradient(losses, logits_carrier.map(finite_or_zero));
+        with_gradient(losses, probs_carrier.map(finite_or_zero))
     }
 }

@@ -7,7 +7,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
 use crate::classification::{CrossEntropyLoss, CrossEntropyLossConfig};
-use crate::gradient::{gradient_carrier, with_gradient};
+use crate::gradient::{gradient_carrier, needs_gradient, with_gradient};
 use crate::reduction::Reduction;
 use crate::validation::{check_class_indices, fail, fail_option};
 
@@ -178,8 +178,7 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
             );
         }
 
-        // As in `gradient_carrier`: any input of an autodiff backend may be tracked.
-        let needs_gradient = B::ad_enabled(&hidden.device());
+        let needs_gradient = needs_gradient(&hidden);
         let (wants_hidden_grad, wants_projection_grad) = (needs_gradient, needs_gradient);
         let wants_bias_grad = needs_gradient && bias.is_some();
         let hidden_values = hidden.clone().detach();
@@ -218,8 +217,7 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
             }
             let logits_grad: Tensor<B, 2> = self
                 .cross_entropy
-                .index_gradient(&log_softmax, &chunk_targets);
-            drop(log_softmax);
+                .index_gradient(log_softmax, &chunk_targets);
             if wants_hidden_grad {
                 hidden_grads.push(logits_grad.clone().matmul(projection_values.clone()));
             }
@@ -245,14 +243,16 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
             return (value, z_loss);
         }
         let scale_2d = || scale.clone().unsqueeze::<2>();
-        let summed = |carrier: Tensor<B, 2>| carrier.sum();
-        let hidden_carrier =
-            gradient_carrier(&hidden, || Tensor::cat(hidden_grads, 0) * scale_2d()).map(summed);
-        let projection_carrier = projection_grad.and_then(|gradient| {
-            gradient_carrier(&projection, || gradient * scale_2d()).map(summed)
-        });
+        let summed = |product: Tensor<B, 2>| product.sum();
+        let hidden_carrier = gradient_carrier(
+            &hidden,
+            || Tensor::cat(hidden_grads, 0) * scale_2d(),
+            summed,
+        );
+        let projection_carrier = projection_grad
+            .and_then(|gradient| gradient_carrier(&projection, || gradient * scale_2d(), summed));
         let bias_carrier = bias.zip(bias_grad).and_then(|(bias, gradient)| {
-            gradient_carrier(&bias, || gradient * scale.clone()).map(|carrier| carrier.sum())
+            gradient_carrier(&bias, || gradient * scale.clone(), |product| product.sum())
         });
         let value = with_gradient(value, hidden_carrier);
         let value = with_gradient(value, projection_carrier);

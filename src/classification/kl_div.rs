@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::{finite_or_zero, gradient_carrier, with_gradient};
+use crate::gradient::{Elementwise, finite_or_zero};
 use crate::reduction::Reduction;
 use crate::validation::check_same_shape;
 
@@ -83,8 +83,8 @@ impl<B: Backend> KlDivLoss<B> {
         targets: Tensor<B, D>,
     ) -> Tensor<B, 1> {
         let batch_size = input.dims()[0];
-        self.reduction
-            .reduce(self.forward_no_reduction(input, targets), batch_size)
+        self.elementwise(input, targets)
+            .reduced(self.reduction, batch_size)
     }
 
     /// The pointwise loss, shaped like the inputs.
@@ -93,6 +93,14 @@ impl<B: Backend> KlDivLoss<B> {
         input: Tensor<B, D>,
         targets: Tensor<B, D>,
     ) -> Tensor<B, D> {
+        self.elementwise(input, targets).unreduced()
+    }
+
+    fn elementwise<const D: usize>(
+        &self,
+        input: Tensor<B, D>,
+        targets: Tensor<B, D>,
+    ) -> Elementwise<B, D> {
         check_same_shape(LOSS, "targets", "input", &input.dims(), &targets.dims());
         let log_q = input.clone().detach();
         let t = targets.clone().detach();
@@ -103,16 +111,14 @@ impl<B: Backend> KlDivLoss<B> {
             let xlogy = (t.clone() * t.clone().log()).mask_fill(t.clone().equal_elem(0.0), 0.0);
             (xlogy - t.clone() * log_q.clone(), t.clone())
         };
-
-        let input_carrier = gradient_carrier(&input, || target_probs.clone().neg());
-        let targets_carrier = gradient_carrier(&targets, || {
-            finite_or_zero(if self.log_target {
-                target_probs * (t - log_q + 1.0)
-            } else {
-                t.clone().log() + 1.0 - log_q
+        Elementwise::new(losses)
+            .gradient(&input, || target_probs.clone().neg())
+            .gradient(&targets, || {
+                finite_or_zero(if self.log_target {
+                    target_probs * (t - log_q + 1.0)
+                } else {
+                    t.log() + 1.0 - log_q
+                })
             })
-        });
-        let losses = with_gradient(losses, input_carrier);
-        with_gradient(losses, targets_carrier)
     }
 }
