@@ -122,10 +122,9 @@ impl<B: Backend> BinaryCrossEntropyWithLogitsLoss<B> {
         let log_sigmoid = x.clone().clamp_max(0.0) - x.clone().abs().neg().exp().log1p();
         // lw = 1 + (pos_weight - 1) y, and (pos_weight - 1) itself for the target gradient.
         let pos_weight_minus_one = pos_weight.get().map(|pw| pw.clone() - 1.0);
-        let log_weight = match &pos_weight_minus_one {
-            Some(pw_minus_one) => Some(y.clone() * pw_minus_one.clone() + 1.0),
-            None => None,
-        };
+        let log_weight = pos_weight_minus_one
+            .as_ref()
+            .map(|pw_minus_one| y.clone() * pw_minus_one.clone() + 1.0);
         let weighted_log_sigmoid = match &log_weight {
             Some(log_weight) => log_weight.clone() * log_sigmoid.clone(),
             None => log_sigmoid.clone(),
