@@ -139,6 +139,80 @@ on_every_backend!(
 );
 
 // ---------------------------------------------------------------------------------------------
+// Empty batch (accepted by PyTorch: sum 0, mean NaN)
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(feature = "ndarray")]
+mod empty_batch {
+    use burn::backend::NdArray;
+    use burn::tensor::{Int, Tensor};
+    use burn_losses::*;
+
+    type B = NdArray;
+
+    #[track_caller]
+    fn check(unreduced: Tensor<B, 1>, sum: Tensor<B, 1>, mean: Tensor<B, 1>) {
+        assert_eq!(unreduced.dims(), [0]);
+        assert_eq!(sum.into_scalar(), 0.0);
+        assert!(mean.into_scalar().is_nan());
+    }
+
+    #[test]
+    fn every_loss() {
+        let device = Default::default();
+        let input = || Tensor::<B, 2>::zeros([0, 4], &device);
+        let indices = || Tensor::<B, 1, Int>::zeros([0], &device);
+        let lists = || Tensor::<B, 2, Int>::zeros([0, 4], &device);
+
+        let soft = |reduction| {
+            SoftMarginLossConfig::new()
+                .with_reduction(reduction)
+                .init::<B>(&device)
+        };
+        check(
+            soft(Reduction::Mean)
+                .forward_no_reduction(input(), input())
+                .reshape([0]),
+            soft(Reduction::Sum).forward(input(), input()),
+            soft(Reduction::Mean).forward(input(), input()),
+        );
+        let multilabel_soft = |reduction| {
+            MultiLabelSoftMarginLossConfig::new()
+                .with_weight(Some(vec![1.0, 2.0, 3.0, 4.0]))
+                .with_reduction(reduction)
+                .init::<B>(&device)
+        };
+        check(
+            multilabel_soft(Reduction::Mean).forward_no_reduction(input(), input()),
+            multilabel_soft(Reduction::Sum).forward(input(), input()),
+            multilabel_soft(Reduction::Mean).forward(input(), input()),
+        );
+        let multilabel = |reduction| {
+            MultiLabelMarginLossConfig::new()
+                .with_reduction(reduction)
+                .init::<B>(&device)
+        };
+        check(
+            multilabel(Reduction::Mean).forward_no_reduction(input(), lists()),
+            multilabel(Reduction::Sum).forward(input(), lists()),
+            multilabel(Reduction::Mean).forward(input(), lists()),
+        );
+        let multi = |reduction| {
+            MultiMarginLossConfig::new()
+                .with_p(2)
+                .with_weight(Some(vec![1.0, 2.0, 3.0, 4.0]))
+                .with_reduction(reduction)
+                .init::<B>(&device)
+        };
+        check(
+            multi(Reduction::Mean).forward_no_reduction(input(), indices()),
+            multi(Reduction::Sum).forward(input(), indices()),
+            multi(Reduction::Mean).forward(input(), indices()),
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Bad input
 // ---------------------------------------------------------------------------------------------
 

@@ -109,6 +109,10 @@ impl<B: Backend> MultiLabelMarginLoss<B> {
                 format_args!("{dims:?}"),
             );
         }
+        if batch_size == 0 {
+            // An empty batch: no list to read (PyTorch accepts it too).
+            return input.sum_dim(1).reshape([0]);
+        }
         let device = input.device();
 
         // Each row's list length: the position of its first -1, or C without one.
