@@ -8,6 +8,8 @@ mod reduction;
 mod validation;
 
 pub mod classification;
+pub mod margin;
 
 pub use classification::*;
+pub use margin::*;
 pub use reduction::Reduction;

@@ -83,6 +83,9 @@ pub(crate) fn check_class_indices<B: Backend, const D: usize>(
     num_classes: usize,
     ignore_index: Option<i64>,
 ) {
+    if targets.shape().num_elements() == 0 {
+        return; // an empty batch: nothing to check (and no min or max to read)
+    }
     let counted = match ignore_index {
         Some(ignored) => {
             let is_ignored = targets.clone().equal_elem(ignored);
