@@ -8,6 +8,8 @@ mod reduction;
 mod validation;
 
 pub mod classification;
+pub mod multilabel;
 
 pub use classification::*;
+pub use multilabel::*;
 pub use reduction::Reduction;
