@@ -32,7 +32,7 @@ pub(crate) fn needs_gradient<B: Backend, const D: usize>(input: &Tensor<B, D>) -
 /// to the finite range first, so a `-inf` logit (a masked vocabulary entry, whose gradient is 0)
 /// does not turn `0 · inf` into NaN. A sum of huge products can still overflow (only on rows whose
 /// loss is infinite already): callers that sum pass the result through [`finite_or_zero`].
-pub(crate) fn gradient_carrier<B: Backend, const D: usize, const DR: usize>(
+pub(crate) fn reduced_gradient_carrier<B: Backend, const D: usize, const DR: usize>(
     input: &Tensor<B, D>,
     gradient: impl FnOnce() -> Tensor<B, D>,
     reduce: impl FnOnce(Tensor<B, D>) -> Tensor<B, DR>,
@@ -42,6 +42,15 @@ pub(crate) fn gradient_carrier<B: Backend, const D: usize, const DR: usize>(
     }
     let product = reduce(input.clone().clamp(f32::MIN, f32::MAX) * gradient().detach());
     Some(product.clone() - product.detach())
+}
+
+/// [`reduced_gradient_carrier`] element by element: a zero of `input`'s shape whose gradient
+/// with respect to `input` is `gradient`.
+pub(crate) fn gradient_carrier<B: Backend, const D: usize>(
+    input: &Tensor<B, D>,
+    gradient: impl FnOnce() -> Tensor<B, D>,
+) -> Option<Tensor<B, D>> {
+    reduced_gradient_carrier(input, gradient, |product| product)
 }
 
 /// An element-wise loss: its value computed on detached inputs, and the closed-form gradient of
@@ -78,7 +87,7 @@ impl<B: Backend, const D: usize> Elementwise<B, D> {
         self.gradients
             .into_iter()
             .fold(self.value, |value, (input, gradient)| {
-                let carrier = gradient_carrier(&input, || gradient, |product| product);
+                let carrier = gradient_carrier(&input, || gradient);
                 with_gradient(value, carrier)
             })
     }
@@ -92,7 +101,8 @@ impl<B: Backend, const D: usize> Elementwise<B, D> {
         self.gradients
             .into_iter()
             .fold(value, |value, (input, gradient)| {
-                let carrier = gradient_carrier(&input, || gradient, |product| product.sum());
+                let carrier =
+                    reduced_gradient_carrier(&input, || gradient, |product| product.sum());
                 with_gradient(value, carrier.map(|carrier| carrier * factor))
             })
     }

@@ -9,7 +9,9 @@ mod validation;
 
 pub mod classification;
 pub mod margin;
+pub mod multilabel;
 
 pub use classification::*;
 pub use margin::*;
+pub use multilabel::*;
 pub use reduction::Reduction;

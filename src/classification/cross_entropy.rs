@@ -9,7 +9,7 @@ use crate::class_targets::{
     CLASS_DIM, ClassIndexTargets, LogSoftmax, along_class_dim, check_class_weight,
     check_has_class_dim, check_reduced_rank,
 };
-use crate::gradient::{finite_or_zero, gradient_carrier, with_gradient};
+use crate::gradient::{finite_or_zero, reduced_gradient_carrier, with_gradient};
 use crate::reduction::Reduction;
 use crate::validation::{check_same_shape, check_weight_option, fail, fail_option};
 
@@ -227,7 +227,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
     ) -> IndexLosses<B, D> {
         let targets = self.index_targets(&logits.dims(), targets, self.check_targets);
         let (losses, z_terms, log_softmax) = self.index_values(logits.clone().detach(), &targets);
-        let carrier = gradient_carrier(
+        let carrier = reduced_gradient_carrier(
             &logits,
             || self.index_gradient(log_softmax, &targets),
             |product| product.sum_dim(CLASS_DIM),
@@ -401,7 +401,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
             + self.z_terms(&log_softmax, &every_position);
 
         let sum_classes = |product: Tensor<B, D>| product.sum_dim(CLASS_DIM);
-        let logits_carrier = gradient_carrier(
+        let logits_carrier = reduced_gradient_carrier(
             &logits,
             || {
                 let row_scale = weighted_targets.clone().sum_dim(CLASS_DIM)
@@ -410,7 +410,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
             },
             sum_classes,
         );
-        let probs_carrier = gradient_carrier(
+        let probs_carrier = reduced_gradient_carrier(
             &probs,
             || {
                 let gradient = log_probs * (smoothing - 1.0);

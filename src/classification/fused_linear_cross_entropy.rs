@@ -7,7 +7,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
 use crate::classification::{CrossEntropyLoss, CrossEntropyLossConfig};
-use crate::gradient::{gradient_carrier, needs_gradient, with_gradient};
+use crate::gradient::{needs_gradient, reduced_gradient_carrier, with_gradient};
 use crate::reduction::Reduction;
 use crate::validation::{check_class_indices, fail, fail_option};
 
@@ -244,15 +244,16 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
         }
         let scale_2d = || scale.clone().unsqueeze::<2>();
         let summed = |product: Tensor<B, 2>| product.sum();
-        let hidden_carrier = gradient_carrier(
+        let hidden_carrier = reduced_gradient_carrier(
             &hidden,
             || Tensor::cat(hidden_grads, 0) * scale_2d(),
             summed,
         );
-        let projection_carrier = projection_grad
-            .and_then(|gradient| gradient_carrier(&projection, || gradient * scale_2d(), summed));
+        let projection_carrier = projection_grad.and_then(|gradient| {
+            reduced_gradient_carrier(&projection, || gradient * scale_2d(), summed)
+        });
         let bias_carrier = bias.zip(bias_grad).and_then(|(bias, gradient)| {
-            gradient_carrier(&bias, || gradient * scale.clone(), |product| product.sum())
+            reduced_gradient_carrier(&bias, || gradient * scale.clone(), |product| product.sum())
         });
         let value = with_gradient(value, hidden_carrier);
         let value = with_gradient(value, projection_carrier);

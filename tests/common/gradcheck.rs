@@ -21,7 +21,10 @@ pub fn uniform(count: usize, low: f64, high: f64, seed: u64) -> Vec<f64> {
 }
 
 pub fn tensor<const D: usize>(values: &[f64], shape: [usize; D]) -> Tensor<B, D> {
-    Tensor::from_data(TensorData::new(values.to_vec(), shape), &Default::default())
+    Tensor::from_data(
+        TensorData::new(values.to_vec(), shape),
+        super::float_options::<B>(&Default::default()),
+    )
 }
 
 pub fn indices<const D: usize>(values: &[i64], shape: [usize; D]) -> Tensor<B, D, Int> {

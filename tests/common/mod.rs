@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use burn::backend::Autodiff;
 use burn::tensor::backend::Backend;
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::{Element, Int, Tensor, TensorCreationOptions, TensorData};
 use serde_json::Value;
 
 #[cfg(feature = "ndarray")]
@@ -44,6 +44,15 @@ macro_rules! on_every_backend {
             )*
         }
     };
+}
+
+/// Creation options with the backend's own float type. Burn 0.21 otherwise stores a new tensor
+/// in its device's default float type, which the first backend used on that device fixes for
+/// the whole process: `NdArray<f32>` and `NdArray<f64>` share the CPU device, so a test binary
+/// that uses both would silently run its f64 finite differences in f32 (or its f32 replay in
+/// f64), depending on which test touched the device first.
+pub fn float_options<B: Backend>(device: &B::Device) -> TensorCreationOptions<B> {
+    TensorCreationOptions::new(device.clone()).with_dtype(<B::FloatElem as Element>::dtype())
 }
 
 /// A tensor as the fixture generator writes it: a shape and row-major values, where
@@ -86,13 +95,16 @@ impl Array {
 
     pub fn float<B: Backend, const D: usize>(&self, device: &B::Device) -> Tensor<B, D> {
         let data: Vec<f32> = self.data.iter().map(|v| *v as f32).collect();
-        Tensor::from_data(TensorData::new(data, self.shape.clone()), device)
+        Tensor::from_data(
+            TensorData::new(data, self.shape.clone()),
+            float_options::<B>(device),
+        )
     }
 
     pub fn float_f64<B: Backend, const D: usize>(&self, device: &B::Device) -> Tensor<B, D> {
         Tensor::from_data(
             TensorData::new(self.data.clone(), self.shape.clone()),
-            device,
+            float_options::<B>(device),
         )
     }
 

@@ -1,0 +1,11 @@
+//! Multi-label losses beyond PyTorch: the sigmoid focal loss (torchvision), the asymmetric loss
+//! (ASL) and ZLPR.
+
+mod asymmetric;
+mod logistic;
+mod sigmoid_focal;
+mod zlpr;
+
+pub use asymmetric::*;
+pub use sigmoid_focal::*;
+pub use zlpr::*;
