@@ -8,6 +8,8 @@ mod reduction;
 mod validation;
 
 pub mod classification;
+pub mod embedding;
 
 pub use classification::*;
+pub use embedding::*;
 pub use reduction::Reduction;
