@@ -127,3 +127,12 @@ pub(crate) fn with_gradient<B: Backend, const D: usize>(
         None => value,
     }
 }
+
+/// `max(0, z)` exactly as PyTorch's `clamp_min(z, 0)`: the gradient passes only where `z > 0`,
+/// so it is 0 at the hinge point `z == 0` (Burn's `clamp_min` passes it there) and at NaN, and
+/// NaN propagates to the value on every backend.
+pub(crate) fn hinge<B: Backend, const D: usize>(z: Tensor<B, D>) -> Tensor<B, D> {
+    let inactive = z.clone().lower_equal_elem(0.0);
+    let nan = z.clone().is_nan();
+    z.mask_fill(inactive, 0.0).mask_fill(nan, f32::NAN)
+}

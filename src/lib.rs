@@ -8,10 +8,12 @@ mod reduction;
 mod validation;
 
 pub mod classification;
+pub mod embedding;
 pub mod margin;
 pub mod multilabel;
 
 pub use classification::*;
+pub use embedding::*;
 pub use margin::*;
 pub use multilabel::*;
 pub use reduction::Reduction;

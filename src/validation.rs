@@ -139,3 +139,20 @@ pub(crate) fn check_unit_interval<B: Backend, const D: usize>(
         .expect("a value outside [0, 1] was detected on the device");
     fail(loss, argument, "values in [0, 1]", bad);
 }
+
+/// Checks that a float option is finite: NaN or an infinity would make every loss NaN or
+/// infinite.
+#[track_caller]
+pub(crate) fn check_finite_option(loss: &str, option: &str, value: f32) {
+    if !value.is_finite() {
+        fail_option(loss, option, "a finite value", value);
+    }
+}
+
+/// Checks that a float option is finite and greater than 0.
+#[track_caller]
+pub(crate) fn check_positive_option(loss: &str, option: &str, value: f32) {
+    if !(value.is_finite() && value > 0.0) {
+        fail_option(loss, option, "a finite value greater than 0", value);
+    }
+}

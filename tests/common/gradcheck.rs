@@ -20,6 +20,9 @@ pub fn uniform(count: usize, low: f64, high: f64, seed: u64) -> Vec<f64> {
         .collect()
 }
 
+/// An f64 tensor. The dtype is explicit: the device's default float type is shared by every
+/// `NdArray<E>` in the process and set by whichever backend touches the device first, so a test
+/// binary that also runs f32 tests would otherwise get f32 tensors here.
 pub fn tensor<const D: usize>(values: &[f64], shape: [usize; D]) -> Tensor<B, D> {
     Tensor::from_data(
         TensorData::new(values.to_vec(), shape),
