@@ -1,7 +1,7 @@
 //! Central finite differences in f64 against the autodiff gradient.
 #![cfg(feature = "ndarray")]
 
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::{DType, Int, Tensor, TensorData};
 
 use super::F64Autodiff as B;
 
@@ -20,8 +20,14 @@ pub fn uniform(count: usize, low: f64, high: f64, seed: u64) -> Vec<f64> {
         .collect()
 }
 
+/// An f64 tensor. The dtype is explicit: the device's default float type is shared by every
+/// `NdArray<E>` in the process and set by whichever backend touches the device first, so a test
+/// binary that also runs f32 tests would otherwise get f32 tensors here.
 pub fn tensor<const D: usize>(values: &[f64], shape: [usize; D]) -> Tensor<B, D> {
-    Tensor::from_data(TensorData::new(values.to_vec(), shape), &Default::default())
+    Tensor::from_data(
+        TensorData::new(values.to_vec(), shape),
+        (&Default::default(), DType::F64),
+    )
 }
 
 pub fn indices<const D: usize>(values: &[i64], shape: [usize; D]) -> Tensor<B, D, Int> {

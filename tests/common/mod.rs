@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use burn::backend::Autodiff;
 use burn::tensor::backend::Backend;
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::{DType, Int, Tensor, TensorData};
 use serde_json::Value;
 
 #[cfg(feature = "ndarray")]
@@ -86,13 +86,18 @@ impl Array {
 
     pub fn float<B: Backend, const D: usize>(&self, device: &B::Device) -> Tensor<B, D> {
         let data: Vec<f32> = self.data.iter().map(|v| *v as f32).collect();
-        Tensor::from_data(TensorData::new(data, self.shape.clone()), device)
+        // An explicit dtype: the device's default float type is process-wide (see
+        // `gradcheck::tensor`).
+        Tensor::from_data(
+            TensorData::new(data, self.shape.clone()),
+            (device, DType::F32),
+        )
     }
 
     pub fn float_f64<B: Backend, const D: usize>(&self, device: &B::Device) -> Tensor<B, D> {
         Tensor::from_data(
             TensorData::new(self.data.clone(), self.shape.clone()),
-            device,
+            (device, DType::F64),
         )
     }
 
