@@ -8,6 +8,8 @@ mod reduction;
 mod validation;
 
 pub mod classification;
+pub mod sequence;
 
 pub use classification::*;
 pub use reduction::Reduction;
+pub use sequence::*;
