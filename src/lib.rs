@@ -11,9 +11,11 @@ pub mod classification;
 pub mod embedding;
 pub mod margin;
 pub mod multilabel;
+pub mod sequence;
 
 pub use classification::*;
 pub use embedding::*;
 pub use margin::*;
 pub use multilabel::*;
 pub use reduction::Reduction;
+pub use sequence::*;
