@@ -4,6 +4,7 @@
 mod class_targets;
 mod gradient;
 mod last_dim;
+mod numerics;
 mod reduction;
 mod validation;
 

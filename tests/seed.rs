@@ -334,6 +334,15 @@ fn gradients_flow_through_a_model_output<B: AutodiffBackend>(device: &B::Device)
     let bce = BinaryCrossEntropyLossConfig::new().init::<B>(device);
     let with_logits = BinaryCrossEntropyWithLogitsLossConfig::new().init::<B>(device);
     let kl = KlDivLossConfig::new().init::<B>(device);
+    let focal = SigmoidFocalLossConfig::new().init::<B>(device);
+    let asymmetric = AsymmetricLossConfig::new()
+        .with_detach_focal_weight(false)
+        .init::<B>(device);
+    let zlpr = ZlprLossConfig::new().init::<B>(device);
+    let soft_margin = SoftMarginLossConfig::new().init::<B>(device);
+    let multilabel_soft_margin = MultiLabelSoftMarginLossConfig::new().init::<B>(device);
+    let hard = smoothed_onehot.clone().greater_elem(0.5).float();
+    let signs = hard.clone() * 2.0 - 1.0;
     let losses: Vec<(&str, Tensor<B, 2>, Loss<B>)> = vec![
         (
             "cross entropy",
@@ -364,6 +373,31 @@ fn gradients_flow_through_a_model_output<B: AutodiffBackend>(device: &B::Device)
             "kl",
             log_softmax(x.clone(), 1),
             Box::new(|input| kl.forward(input, smoothed_onehot.clone())),
+        ),
+        (
+            "sigmoid focal",
+            x.clone(),
+            Box::new(|input| focal.forward(input, hard.clone())),
+        ),
+        (
+            "asymmetric",
+            x.clone(),
+            Box::new(|input| asymmetric.forward(input, hard.clone())),
+        ),
+        (
+            "zlpr",
+            x.clone(),
+            Box::new(|input| zlpr.forward(input, hard.clone())),
+        ),
+        (
+            "soft margin",
+            x.clone(),
+            Box::new(|input| soft_margin.forward(input, signs.clone())),
+        ),
+        (
+            "multilabel soft margin",
+            x.clone(),
+            Box::new(|input| multilabel_soft_margin.forward(input, hard.clone())),
         ),
     ];
     for (what, point, loss) in losses {

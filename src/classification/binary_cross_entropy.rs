@@ -7,6 +7,7 @@ use burn::tensor::backend::Backend;
 
 use crate::gradient::{Elementwise, finite_or_zero};
 use crate::last_dim::LastDimWeight;
+use crate::numerics::log1p;
 use crate::reduction::Reduction;
 use crate::validation::{check_same_shape, check_unit_interval, check_weight_option};
 
@@ -127,7 +128,7 @@ impl<B: Backend> BinaryCrossEntropyLoss<B> {
         let x = probs.clone().detach();
         let y = targets.clone().detach();
         let log_x = x.clone().log();
-        let log_one_minus_x = x.clone().neg().log1p();
+        let log_one_minus_x = log1p(x.clone().neg());
         let losses = (y.clone() - 1.0) * log_one_minus_x.clone().clamp_min(LOG_CLAMP)
             - y.clone() * log_x.clone().clamp_min(LOG_CLAMP);
         Elementwise::new(weight.apply(losses))

@@ -8,6 +8,7 @@ use burn::tensor::backend::Backend;
 
 use crate::gradient::{Elementwise, finite_or_zero};
 use crate::last_dim::LastDimWeight;
+use crate::numerics::log1p;
 use crate::reduction::Reduction;
 use crate::validation::{check_same_shape, check_weight_option};
 
@@ -119,7 +120,7 @@ impl<B: Backend> BinaryCrossEntropyWithLogitsLoss<B> {
         let x = logits.clone().detach();
         let y = targets.clone().detach();
 
-        let log_sigmoid = x.clone().clamp_max(0.0) - x.clone().abs().neg().exp().log1p();
+        let log_sigmoid = x.clone().clamp_max(0.0) - log1p(x.clone().abs().neg().exp());
         // lw = 1 + (pos_weight - 1) y, and (pos_weight - 1) itself for the target gradient.
         let pos_weight_minus_one = pos_weight.get().map(|pw| pw.clone() - 1.0);
         let log_weight = pos_weight_minus_one

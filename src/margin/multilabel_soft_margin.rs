@@ -8,6 +8,7 @@ use burn::tensor::backend::Backend;
 
 use crate::gradient::{gradient_carrier, with_gradient};
 use crate::last_dim::LastDimWeight;
+use crate::numerics::log1p;
 use crate::reduction::Reduction;
 use crate::validation::{check_same_shape, check_weight_option, fail};
 
@@ -119,7 +120,7 @@ impl<B: Backend> MultiLabelSoftMarginLoss<B> {
 
         // y·softplus(-x) + (1 - y)·softplus(x), sharing softplus's log1p(exp(-|x|)): no
         // cancellation for hard targets, however large |x|.
-        let log1p_exp = x.clone().abs().neg().exp().log1p();
+        let log1p_exp = log1p(x.clone().abs().neg().exp());
         let positive = x.clone().clamp_min(0.0);
         let negative = x.clone().neg().clamp_min(0.0);
         let losses = log1p_exp + y.clone() * negative + (y.clone().neg() + 1.0) * positive;

@@ -7,6 +7,7 @@ use burn::tensor::activation::sigmoid;
 use burn::tensor::backend::Backend;
 
 use crate::gradient::{gradient_carrier, with_gradient};
+use crate::numerics::log1p;
 use crate::reduction::Reduction;
 use crate::validation::check_same_shape;
 
@@ -103,7 +104,7 @@ impl<B: Backend> SoftMarginLoss<B> {
         // The negative margin -y·x, and softplus of it with the maximum taken out.
         let negative_margin = -(y.clone() * x.clone());
         let losses = negative_margin.clone().clamp_min(0.0)
-            + negative_margin.clone().abs().neg().exp().log1p();
+            + log1p(negative_margin.clone().abs().neg().exp());
 
         let input_carrier =
             gradient_carrier(&input, || -(y.clone() * sigmoid(negative_margin.clone())));

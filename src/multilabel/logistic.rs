@@ -1,5 +1,6 @@
 //! The logistic function and its logarithm, both ways round, from one `exp(-|x|)`.
 
+use crate::numerics::log1p;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
@@ -25,7 +26,7 @@ pub(crate) struct Logistic<B: Backend, const D: usize> {
 impl<B: Backend, const D: usize> Logistic<B, D> {
     pub fn new(x: Tensor<B, D>) -> Self {
         let small_exp = x.clone().abs().neg().exp(); // exp(-|x|), in (0, 1]
-        let log1p_small = small_exp.clone().log1p();
+        let log1p_small = log1p(small_exp.clone());
         let large = (small_exp.clone() + 1.0).recip(); // σ(|x|)
         let small = small_exp * large.clone(); // σ(-|x|)
         let non_negative = x.clone().greater_equal_elem(0.0);

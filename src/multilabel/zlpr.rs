@@ -6,6 +6,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Tensor};
 
 use crate::gradient::{gradient_carrier, with_gradient};
+use crate::numerics::log1p;
 use crate::reduction::Reduction;
 use crate::validation::{any, check_same_shape, fail};
 
@@ -146,7 +147,7 @@ impl<B: Backend> LogOnePlusSumExp<B> {
             .max_dim(CLASS_DIM)
             .clamp_min(0.0);
         let sum = Self::shifted_exp(&values, &shift, &invalid).sum_dim(CLASS_DIM);
-        let log_rest = (shift.clone().neg().exp() - 1.0 + sum).log1p();
+        let log_rest = log1p(shift.clone().neg().exp() - 1.0 + sum);
         Self {
             values,
             invalid,
