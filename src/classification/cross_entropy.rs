@@ -77,7 +77,7 @@ impl CrossEntropyLossConfig {
 /// Per-position class-index losses (class dimension kept), their z-loss part, and the targets.
 struct IndexLosses<B: Backend, const D: usize> {
     losses: Tensor<B, D>,
-    z_terms: Tensor<B, D>,
+    z_terms: Option<Tensor<B, D>>,
     targets: ClassIndexTargets<B, D>,
 }
 
@@ -177,7 +177,11 @@ impl<B: Backend> CrossEntropyLoss<B> {
                 targets.valid_count(),
             )
         };
-        (reduce(losses), reduce(z_terms))
+        let z_loss = match z_terms {
+            Some(z_terms) => reduce(z_terms),
+            None => Tensor::zeros([1], &targets.valid.device()),
+        };
+        (reduce(losses), z_loss)
     }
 
     /// The loss against class-index targets at every position: shape `(N)` or
@@ -264,7 +268,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
         &self,
         logits: Tensor<B, D>,
         targets: &ClassIndexTargets<B, D>,
-    ) -> (Tensor<B, D>, Tensor<B, D>, LogSoftmax<B, D>) {
+    ) -> (Tensor<B, D>, Option<Tensor<B, D>>, LogSoftmax<B, D>) {
         let num_classes = logits.dims()[CLASS_DIM] as f64;
         let smoothing = self.label_smoothing as f64;
         let log_softmax = LogSoftmax::new(logits);
@@ -289,8 +293,10 @@ impl<B: Backend> CrossEntropyLoss<B> {
             losses = losses * (1.0 - smoothing) + smooth * (smoothing / num_classes);
         }
         let z_terms = self.z_terms(&log_softmax, &targets.valid);
-        let losses = targets.zero_ignored(losses + z_terms.clone());
-        (losses, z_terms, log_softmax)
+        if let Some(z_terms) = &z_terms {
+            losses = losses + z_terms.clone();
+        }
+        (targets.zero_ignored(losses), z_terms, log_softmax)
     }
 
     /// The gradient of every position's loss with respect to its logits:
@@ -303,11 +309,16 @@ impl<B: Backend> CrossEntropyLoss<B> {
     ) -> Tensor<B, D> {
         let num_classes = log_softmax.shifted.dims()[CLASS_DIM] as f64;
         let smoothing = self.label_smoothing as f64;
-        let row_scale = targets.weights.clone() * (1.0 - smoothing)
-            + targets.valid.clone()
-                * self.class_weight_sum::<D>(num_classes, &log_softmax.max.device())
-                * (smoothing / num_classes)
-            + self.z_gradient_scale(&log_softmax, &targets.valid);
+        let mut row_scale = targets.weights.clone();
+        if smoothing > 0.0 {
+            row_scale = row_scale * (1.0 - smoothing)
+                + targets.valid.clone()
+                    * self.class_weight_sum::<D>(num_classes, &log_softmax.max.device())
+                    * (smoothing / num_classes);
+        }
+        if let Some(z_scale) = self.z_gradient_scale(&log_softmax, &targets.valid) {
+            row_scale = row_scale + z_scale;
+        }
         let mut gradient = log_softmax.into_probs() * row_scale;
         if smoothing > 0.0 {
             let uniform = match &self.weight {
@@ -324,17 +335,15 @@ impl<B: Backend> CrossEntropyLoss<B> {
         )
     }
 
-    /// `z · (log Z)^2` at every valid position (zeros when z-loss is off).
+    /// `z · (log Z)^2` at every valid position; `None` when z-loss is off.
     fn z_terms<const D: usize>(
         &self,
         log_softmax: &LogSoftmax<B, D>,
         valid: &Tensor<B, D>,
-    ) -> Tensor<B, D> {
-        if self.z_loss > 0.0 {
+    ) -> Option<Tensor<B, D>> {
+        (self.z_loss > 0.0).then(|| {
             log_softmax.log_partition().powi_scalar(2) * valid.clone() * self.z_loss as f64
-        } else {
-            valid.zeros_like()
-        }
+        })
     }
 
     /// The z-loss gradient is `2 z log Z · softmax`: the factor multiplying the softmax.
@@ -342,12 +351,9 @@ impl<B: Backend> CrossEntropyLoss<B> {
         &self,
         log_softmax: &LogSoftmax<B, D>,
         valid: &Tensor<B, D>,
-    ) -> Tensor<B, D> {
-        if self.z_loss > 0.0 {
-            log_softmax.log_partition() * valid.clone() * (2.0 * self.z_loss as f64)
-        } else {
-            valid.zeros_like()
-        }
+    ) -> Option<Tensor<B, D>> {
+        (self.z_loss > 0.0)
+            .then(|| log_softmax.log_partition() * valid.clone() * (2.0 * self.z_loss as f64))
     }
 
     /// `Σ_c w_c` (C without class weights) as a one-element tensor that broadcasts against a
@@ -397,15 +403,19 @@ impl<B: Backend> CrossEntropyLoss<B> {
             None => smoothed,
         };
         let every_position = log_softmax.max.ones_like();
-        let losses = -(weighted_targets.clone() * log_probs.clone()).sum_dim(CLASS_DIM)
-            + self.z_terms(&log_softmax, &every_position);
+        let mut losses = -(weighted_targets.clone() * log_probs.clone()).sum_dim(CLASS_DIM);
+        if let Some(z_terms) = self.z_terms(&log_softmax, &every_position) {
+            losses = losses + z_terms;
+        }
 
         let sum_classes = |product: Tensor<B, D>| product.sum_dim(CLASS_DIM);
         let logits_carrier = reduced_gradient_carrier(
             &logits,
             || {
-                let row_scale = weighted_targets.clone().sum_dim(CLASS_DIM)
-                    + self.z_gradient_scale(&log_softmax, &every_position);
+                let mut row_scale = weighted_targets.clone().sum_dim(CLASS_DIM);
+                if let Some(z_scale) = self.z_gradient_scale(&log_softmax, &every_position) {
+                    row_scale = row_scale + z_scale;
+                }
                 log_softmax.into_probs() * row_scale - weighted_targets
             },
             sum_classes,

@@ -209,7 +209,9 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
             let (losses, z_terms, log_softmax) =
                 self.cross_entropy.index_values(logits, &chunk_targets);
             loss_sum = loss_sum + losses.sum();
-            z_sum = z_sum + z_terms.sum();
+            if let Some(z_terms) = z_terms {
+                z_sum = z_sum + z_terms.sum();
+            }
             total_weight = total_weight + chunk_targets.total_weight();
             valid_count = valid_count + chunk_targets.valid_count();
             if !needs_gradient {
