@@ -184,13 +184,18 @@ pub(crate) fn check_reduced_rank<const D: usize, const DT: usize>(loss: &str) {
 }
 
 /// A log-softmax along the class dimension, kept in the pieces the losses reuse: the logits
-/// shifted by their maximum (so `exp` cannot overflow) and the log-sum-exp of the shifted logits.
-/// The exponentials are a temporary: keeping them would hold a second logits-sized buffer.
+/// shifted by their maximum (so `exp` cannot overflow), their exponentials and the log-sum-exp.
+/// The value needs `shifted`, the gradient needs `exp`: [`LogSoftmax::into_probs`] drops the
+/// former and turns the latter into the softmax in place, so the exponentials are computed once.
 pub(crate) struct LogSoftmax<B: Backend, const D: usize> {
     /// `max_c x`, with the class dimension kept (size 1).
     pub max: Tensor<B, D>,
     /// `x - max_c x`.
     pub shifted: Tensor<B, D>,
+    /// `exp(shifted)`.
+    pub exp: Tensor<B, D>,
+    /// `Σ_c exp(shifted)`, with the class dimension kept (size 1).
+    pub sum_exp: Tensor<B, D>,
     /// `log Σ_c exp(shifted)`, with the class dimension kept (size 1).
     pub log_sum_exp: Tensor<B, D>,
 }
@@ -199,10 +204,14 @@ impl<B: Backend, const D: usize> LogSoftmax<B, D> {
     pub fn new(logits: Tensor<B, D>) -> Self {
         let max = logits.clone().max_dim(CLASS_DIM);
         let shifted = logits - max.clone();
-        let log_sum_exp = shifted.clone().exp().sum_dim(CLASS_DIM).log();
+        let exp = shifted.clone().exp();
+        let sum_exp = exp.clone().sum_dim(CLASS_DIM);
+        let log_sum_exp = sum_exp.clone().log();
         Self {
             max,
             shifted,
+            exp,
+            sum_exp,
             log_sum_exp,
         }
     }
@@ -217,8 +226,10 @@ impl<B: Backend, const D: usize> LogSoftmax<B, D> {
         self.shifted.clone() - self.log_sum_exp.clone()
     }
 
-    /// `softmax(x)` for every class, reusing the shifted logits' buffer.
-    pub fn into_probs(self) -> Tensor<B, D> {
-        (self.shifted - self.log_sum_exp).exp()
+    /// `softmax(x) · scale` (`scale` broadcast along the class dimension), in one pass over the
+    /// exponentials, reusing their buffer.
+    pub fn into_scaled_probs(self, scale: Tensor<B, D>) -> Tensor<B, D> {
+        drop(self.shifted);
+        self.exp * (scale / self.sum_exp)
     }
 }

@@ -319,7 +319,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
         if let Some(z_scale) = self.z_gradient_scale(&log_softmax, &targets.valid) {
             row_scale = row_scale + z_scale;
         }
-        let mut gradient = log_softmax.into_probs() * row_scale;
+        let mut gradient = log_softmax.into_scaled_probs(row_scale);
         if smoothing > 0.0 {
             let uniform = match &self.weight {
                 Some(weight) => along_class_dim::<B, D>(weight) * targets.valid.clone(),
@@ -416,7 +416,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
                 if let Some(z_scale) = self.z_gradient_scale(&log_softmax, &every_position) {
                     row_scale = row_scale + z_scale;
                 }
-                log_softmax.into_probs() * row_scale - weighted_targets
+                log_softmax.into_scaled_probs(row_scale) - weighted_targets
             },
             sum_classes,
         );
