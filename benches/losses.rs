@@ -332,9 +332,56 @@ fn measure_memory(cases: &[Case]) {
     .expect("memory.json");
 }
 
+/// `FusedLinearCrossEntropyLoss` against `CrossEntropyLoss` of the materialised logits at a
+/// language-model head: hidden `[N, H]`, projection `[V, H]`. Returns its cases in the shape of
+/// the others: the input is the hidden states, the closure owns the projection.
+fn fused_cases(device: &burn::tensor::Device<Ad>) -> Vec<Case<'static>> {
+    let [rows, features, vocabulary] = [4096, 1024, 32000];
+    let id = format!("{rows}x{features}x{vocabulary}");
+    if !wanted("BENCH_SHAPES", &id) || !wanted("BENCH_LOSSES", "fused_linear_cross_entropy") {
+        return Vec::new();
+    }
+    let hidden = Tensor::<Ad, 2>::random([rows, features], Distribution::Normal(0.0, 1.0), device);
+    let projection = Tensor::<Ad, 2>::random(
+        [vocabulary, features],
+        Distribution::Normal(0.0, 0.03),
+        device,
+    )
+    .require_grad();
+    let targets = Tensor::<Ad, 1, Int>::random(
+        [rows],
+        Distribution::Uniform(0.0, vocabulary as f64),
+        device,
+    );
+    let fused = FusedLinearCrossEntropyLossConfig::new().init(device);
+    let unfused = CrossEntropyLossConfig::new().init(device);
+    let (fused_projection, fused_targets) = (projection.clone(), targets.clone());
+    vec![Case {
+        loss: "fused_linear_cross_entropy",
+        shape: id,
+        ours: Box::new(move |hidden| {
+            fused.forward(
+                hidden,
+                fused_projection.clone(),
+                None,
+                fused_targets.clone(),
+            )
+        }),
+        // The peer here is the unfused loss of this crate on the materialised logits.
+        burn: Some(Box::new(move |hidden: Tensor<Ad, 2>| {
+            unfused.forward(
+                hidden.matmul(projection.clone().transpose()),
+                targets.clone(),
+            )
+        })),
+        input: hidden,
+    }]
+}
+
 fn main() {
     let device = Default::default();
-    let cases = cases(&device);
+    let mut cases = cases(&device);
+    cases.extend(fused_cases(&device));
     measure_memory(&cases);
     let mut criterion = Criterion::default()
         .sample_size(10)
