@@ -12,6 +12,7 @@ pub mod classification;
 pub mod embedding;
 pub mod margin;
 pub mod multilabel;
+pub mod regression;
 pub mod sequence;
 
 pub use classification::*;
@@ -19,4 +20,5 @@ pub use embedding::*;
 pub use margin::*;
 pub use multilabel::*;
 pub use reduction::Reduction;
+pub use regression::*;
 pub use sequence::*;
