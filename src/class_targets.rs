@@ -183,53 +183,59 @@ pub(crate) fn check_reduced_rank<const D: usize, const DT: usize>(loss: &str) {
     }
 }
 
-/// A log-softmax along the class dimension, kept in the pieces the losses reuse: the logits
-/// shifted by their maximum (so `exp` cannot overflow), their exponentials and the log-sum-exp.
-/// The value needs `shifted`, the gradient needs `exp`: [`LogSoftmax::into_probs`] drops the
-/// former and turns the latter into the softmax in place, so the exponentials are computed once.
+/// A log-softmax along the class dimension, kept in the pieces the losses reuse. The only
+/// logits-sized buffer kept is `exp(x - max_c x)` (the max keeps `exp` from overflowing); the
+/// gradient turns it into the softmax in place ([`LogSoftmax::into_scaled_probs`]), so the
+/// exponentials are computed once. Log-probabilities are formed as `(x - max) - log Σ exp`,
+/// never as `x - log Z`: for logits of 1e4 the latter loses every digit of the result.
 pub(crate) struct LogSoftmax<B: Backend, const D: usize> {
+    /// The logits (the caller's buffer, not a copy).
+    pub logits: Tensor<B, D>,
     /// `max_c x`, with the class dimension kept (size 1).
     pub max: Tensor<B, D>,
-    /// `x - max_c x`.
-    pub shifted: Tensor<B, D>,
-    /// `exp(shifted)`.
+    /// `exp(x - max_c x)`.
     pub exp: Tensor<B, D>,
-    /// `Σ_c exp(shifted)`, with the class dimension kept (size 1).
+    /// `Σ_c exp(x - max_c x)`, with the class dimension kept (size 1).
     pub sum_exp: Tensor<B, D>,
-    /// `log Σ_c exp(shifted)`, with the class dimension kept (size 1).
+    /// `log Σ_c exp(x - max_c x)`, with the class dimension kept (size 1).
     pub log_sum_exp: Tensor<B, D>,
 }
 
 impl<B: Backend, const D: usize> LogSoftmax<B, D> {
     pub fn new(logits: Tensor<B, D>) -> Self {
         let max = logits.clone().max_dim(CLASS_DIM);
-        let shifted = logits - max.clone();
-        let exp = shifted.clone().exp();
+        let exp = (logits.clone() - max.clone()).exp();
         let sum_exp = exp.clone().sum_dim(CLASS_DIM);
         let log_sum_exp = sum_exp.clone().log();
         Self {
+            logits,
             max,
-            shifted,
             exp,
             sum_exp,
             log_sum_exp,
         }
     }
 
-    /// `log Σ_c exp(x_c)` of the unshifted logits: the log partition function `log Z`.
+    /// `log Z = log Σ_c exp(x_c)` of the unshifted logits, with the class dimension kept.
     pub fn log_partition(&self) -> Tensor<B, D> {
         self.max.clone() + self.log_sum_exp.clone()
     }
 
+    /// `log_softmax(x)` of the classes at `indices` (gathered along the class dimension).
+    pub fn gather_log_probs(&self, indices: Tensor<B, D, Int>) -> Tensor<B, D> {
+        (self.logits.clone().gather(CLASS_DIM, indices) - self.max.clone())
+            - self.log_sum_exp.clone()
+    }
+
     /// `log_softmax(x)` for every class.
     pub fn log_probs(&self) -> Tensor<B, D> {
-        self.shifted.clone() - self.log_sum_exp.clone()
+        (self.logits.clone() - self.max.clone()) - self.log_sum_exp.clone()
     }
 
     /// `softmax(x) · scale` (`scale` broadcast along the class dimension), in one pass over the
     /// exponentials, reusing their buffer.
     pub fn into_scaled_probs(self, scale: Tensor<B, D>) -> Tensor<B, D> {
-        drop(self.shifted);
+        drop(self.logits);
         self.exp * (scale / self.sum_exp)
     }
 }

@@ -273,18 +273,16 @@ impl<B: Backend> CrossEntropyLoss<B> {
         let smoothing = self.label_smoothing as f64;
         let log_softmax = LogSoftmax::new(logits);
 
-        let target_log_prob = log_softmax
-            .shifted
-            .clone()
-            .gather(CLASS_DIM, targets.indices.clone())
-            - log_softmax.log_sum_exp.clone();
+        let target_log_prob = log_softmax.gather_log_probs(targets.indices.clone());
         let mut losses = -target_log_prob * targets.weights.clone();
         if smoothing > 0.0 {
-            // -Σ_c w_c lp_c = lse · Σ_c w_c - Σ_c w_c shifted_c, without materialising lp.
+            // -Σ_c w_c lp_c = lse · Σ_c w_c - Σ_c w_c (x_c - max), without keeping lp. The
+            // shift is kept inside the sum: with logits of 1e4, `log Z · Σ w - Σ w x` cancels
+            // every digit.
+            let shifted = log_softmax.logits.clone() - log_softmax.max.clone();
             let weighted_shifted_sum = match &self.weight {
-                Some(weight) => (log_softmax.shifted.clone() * along_class_dim::<B, D>(weight))
-                    .sum_dim(CLASS_DIM),
-                None => log_softmax.shifted.clone().sum_dim(CLASS_DIM),
+                Some(weight) => (shifted * along_class_dim::<B, D>(weight)).sum_dim(CLASS_DIM),
+                None => shifted.sum_dim(CLASS_DIM),
             };
             let smooth = (log_softmax.log_sum_exp.clone()
                 * self.class_weight_sum::<D>(num_classes, &log_softmax.max.device())
@@ -307,7 +305,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
         log_softmax: LogSoftmax<B, D>,
         targets: &ClassIndexTargets<B, D>,
     ) -> Tensor<B, D> {
-        let num_classes = log_softmax.shifted.dims()[CLASS_DIM] as f64;
+        let num_classes = log_softmax.exp.dims()[CLASS_DIM] as f64;
         let smoothing = self.label_smoothing as f64;
         let mut row_scale = targets.weights.clone();
         if smoothing > 0.0 {
