@@ -1,13 +1,18 @@
-//! Regression losses: functions of the difference `d = input - target`, element by element.
+//! Regression losses, element by element: functions of the difference `d = input - target`
+//! (MSE, L1, smooth L1, Huber) and the Poisson and Gaussian negative log-likelihoods.
 
+mod gaussian_nll;
 mod huber;
 mod l1;
 mod mse;
+mod poisson_nll;
 mod smooth_l1;
 
+pub use gaussian_nll::*;
 pub use huber::*;
 pub use l1::*;
 pub use mse::*;
+pub use poisson_nll::*;
 pub use smooth_l1::*;
 
 use burn::tensor::Tensor;
