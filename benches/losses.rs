@@ -282,6 +282,24 @@ fn cases(device: &burn::tensor::Device<Ad>) -> Vec<Case<'static>> {
                 input: input.clone(),
             });
         }
+        if wanted("BENCH_LOSSES", "mse") {
+            let ours = MseLossConfig::new().init(device);
+            let targets = Tensor::<Ad, 2>::random(input.dims(), Distribution::Default, device);
+            let targets_burn = targets.clone();
+            cases.push(Case {
+                loss: "mse",
+                shape: shape.id(),
+                ours: Box::new(move |input| ours.forward(input, targets.clone())),
+                burn: Some(Box::new(move |input| {
+                    burn_loss::MseLoss::new().forward(
+                        input,
+                        targets_burn.clone(),
+                        burn_loss::Reduction::Mean,
+                    )
+                })),
+                input: input.clone(),
+            });
+        }
     }
     cases
 }

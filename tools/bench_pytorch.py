@@ -43,6 +43,8 @@ def cases(shape, device):
     yield "nll", log_probs, lambda x: F.nll_loss(x, targets)
     yield "bce_with_logits", logits, lambda x: F.binary_cross_entropy_with_logits(x, binary)
     yield "kl_div", log_probs, lambda x: F.kl_div(x, kl_targets, reduction="batchmean")
+    regression_targets = torch.rand(shape, generator=g).to(device)
+    yield "mse", logits, lambda x: F.mse_loss(x, regression_targets)
 
 
 def median_seconds(step, device, repeats):
