@@ -2,7 +2,7 @@
 //! never one-hot encoded), the target-rank rule, and class weights broadcast along dimension 1.
 
 use burn::tensor::backend::Backend;
-use burn::tensor::{Bool, Int, Tensor};
+use burn::tensor::{Bool, IndexingUpdateOp, Int, Tensor};
 
 use crate::validation::{check_class_indices, check_weight_len, fail};
 
@@ -155,6 +155,31 @@ impl<B: Backend, const D: usize> ClassIndexTargets<B, D> {
     /// The number of non-ignored targets.
     pub fn valid_count(&self) -> Tensor<B, 1> {
         self.valid.clone().sum()
+    }
+
+    /// `tensor` (of the input's shape) with `values` (one per position) added at each position's
+    /// target class. A select-assign on the flattened tensor: an N-sized write, where a scatter
+    /// along the class dimension costs a pass over the whole tensor on CPU backends.
+    pub fn add_at_targets(&self, tensor: Tensor<B, D>, values: Tensor<B, D>) -> Tensor<B, D> {
+        let dims = tensor.dims();
+        let classes = dims[CLASS_DIM] as i64;
+        let positions = (dims.iter().product::<usize>() / dims[CLASS_DIM]) as i64;
+        let spatial = positions / dims[0] as i64;
+        let device = tensor.device();
+        let position = Tensor::<B, 1, Int>::arange(0..positions, &device);
+        let sample = position.clone().div_scalar(spatial);
+        let offset = position.remainder_scalar(spatial);
+        let target: Tensor<B, 1, Int> = self.indices.clone().flatten(0, D - 1);
+        let flat_index = (sample * classes + target) * spatial + offset;
+        tensor
+            .flatten::<1>(0, D - 1)
+            .select_assign(
+                0,
+                flat_index,
+                values.flatten(0, D - 1),
+                IndexingUpdateOp::Add,
+            )
+            .reshape(dims)
     }
 
     /// Sets ignored positions of a per-position loss to exactly 0 (PyTorch's value there, even

@@ -12,6 +12,22 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
 use crate::reduction::Reduction;
+use crate::validation::any;
+
+/// A tensor cut from the autodiff graph. Burn's `detach` keeps a leaf's `require_grad`, so a
+/// detached leaf (a benchmark's logits, a parameter fed to a loss directly) would still be
+/// tracked as a new leaf: every operation on it recorded, and gradients computed for it that
+/// nobody reads. `set_require_grad(false)` makes a constant in every case.
+pub(crate) trait Constant {
+    /// This tensor as a constant: no graph, no gradient.
+    fn constant(self) -> Self;
+}
+
+impl<B: Backend, const D: usize> Constant for Tensor<B, D> {
+    fn constant(self) -> Self {
+        self.set_require_grad(false)
+    }
+}
 
 /// Whether closed-form gradients are needed: on an autodiff backend, every input may be tracked.
 ///
@@ -28,10 +44,12 @@ pub(crate) fn needs_gradient<B: Backend, const D: usize>(input: &Tensor<B, D>) -
 ///
 /// `reduce` sums the product over whatever the loss sums (a class dimension, or everything for a
 /// reduced loss) before the subtraction, so only the reduced tensor, not an input-sized one, is
-/// built twice. `gradient` must be finite (see [`finite_or_zero`]). Infinite inputs are clamped
-/// to the finite range first, so a `-inf` logit (a masked vocabulary entry, whose gradient is 0)
-/// does not turn `0 · inf` into NaN. A sum of huge products can still overflow (only on rows whose
-/// loss is infinite already): callers that sum pass the result through [`finite_or_zero`].
+/// built twice. `gradient` must be finite (see [`finite_or_zero`]). An input holding an infinity
+/// is clamped to the finite range first, so a `-inf` logit (a masked vocabulary entry, whose
+/// gradient is 0) does not turn `0 · inf` into NaN; the clamp is a tracked logits-sized
+/// operation with a saved mask and its own backward pass, so it is applied only when an infinity
+/// may be there (one summing read of the input). A sum of huge products can still overflow (only on rows
+/// whose loss is infinite already): callers that sum pass the result through [`finite_or_zero`].
 pub(crate) fn reduced_gradient_carrier<B: Backend, const D: usize, const DR: usize>(
     input: &Tensor<B, D>,
     gradient: impl FnOnce() -> Tensor<B, D>,
@@ -40,8 +58,16 @@ pub(crate) fn reduced_gradient_carrier<B: Backend, const D: usize, const DR: usi
     if !needs_gradient(input) {
         return None;
     }
-    let product = reduce(input.clone().clamp(f32::MIN, f32::MAX) * gradient().detach());
-    Some(product.clone() - product.detach())
+    // A sum is the cheapest full read: it is finite unless an entry is infinite or NaN (or the
+    // sum overflows, which only costs the clamp).
+    let has_infinity = !any(input.clone().constant().sum().is_finite());
+    let input = if has_infinity {
+        input.clone().clamp(f32::MIN, f32::MAX)
+    } else {
+        input.clone()
+    };
+    let product = reduce(input * gradient().constant());
+    Some(product.clone() - product.constant())
 }
 
 /// [`reduced_gradient_carrier`] element by element: a zero of `input`'s shape whose gradient
@@ -135,4 +161,25 @@ pub(crate) fn hinge<B: Backend, const D: usize>(z: Tensor<B, D>) -> Tensor<B, D>
     let inactive = z.clone().lower_equal_elem(0.0);
     let nan = z.clone().is_nan();
     z.mask_fill(inactive, 0.0).mask_fill(nan, f32::NAN)
+}
+
+#[cfg(all(test, feature = "ndarray", feature = "autodiff"))]
+mod tests {
+    use super::*;
+    use burn::backend::{Autodiff, NdArray};
+
+    type B = Autodiff<NdArray>;
+
+    #[test]
+    fn constant_cuts_a_leaf_from_the_graph_where_detach_does_not() {
+        let device = Default::default();
+        let leaf = Tensor::<B, 1>::from_floats([1.0, 2.0], &device).require_grad();
+        // Burn's detach keeps a leaf's require_grad: the reason `constant` exists.
+        assert!(leaf.clone().detach().is_require_grad());
+        assert!(!leaf.clone().constant().is_require_grad());
+        let doubled = leaf.clone() * 2.0;
+        let gradients = (doubled.constant() * leaf.clone()).sum().backward();
+        let gradient: Vec<f32> = leaf.grad(&gradients).unwrap().into_data().to_vec().unwrap();
+        assert_eq!(gradient, [2.0, 4.0], "only the direct path reaches the leaf");
+    }
 }

@@ -1,5 +1,6 @@
 //! How a loss turns its per-element values into one number.
 
+use crate::gradient::Constant;
 use burn::config::Config;
 use burn::empty;
 use burn::tensor::Tensor;
@@ -83,7 +84,7 @@ impl Reduction {
                 // instead of 0 yields the documented 0 without touching a real zero total weight.
                 let nothing_valid = valid_count.equal_elem(0.0);
                 let denominator = total_weight.mask_fill(nothing_valid, 1.0);
-                losses.sum().div(denominator.detach())
+                losses.sum().div(denominator.constant())
             }
             other => other.reduce(losses, batch_size),
         }

@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::{Elementwise, finite_or_zero};
+use crate::gradient::{Constant, Elementwise, finite_or_zero};
 use crate::last_dim::LastDimWeight;
 use crate::numerics::log1p;
 use crate::reduction::Reduction;
@@ -125,8 +125,8 @@ impl<B: Backend> BinaryCrossEntropyLoss<B> {
             check_unit_interval(LOSS, "probs", &probs);
             check_unit_interval(LOSS, "targets", &targets);
         }
-        let x = probs.clone().detach();
-        let y = targets.clone().detach();
+        let x = probs.clone().constant();
+        let y = targets.clone().constant();
         let log_x = x.clone().log();
         let log_one_minus_x = log1p(x.clone().neg());
         let losses = (y.clone() - 1.0) * log_one_minus_x.clone().clamp_min(LOG_CLAMP)

@@ -6,7 +6,7 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::{Elementwise, finite_or_zero};
+use crate::gradient::{Constant, Elementwise, finite_or_zero};
 use crate::last_dim::LastDimWeight;
 use crate::numerics::log1p;
 use crate::reduction::Reduction;
@@ -117,8 +117,8 @@ impl<B: Backend> BinaryCrossEntropyWithLogitsLoss<B> {
         check_same_shape(LOSS, "targets", "logits", &dims, &targets.dims());
         let weight = LastDimWeight::new(LOSS, "weight", self.weight.as_ref(), &dims);
         let pos_weight = LastDimWeight::new(LOSS, "pos_weight", self.pos_weight.as_ref(), &dims);
-        let x = logits.clone().detach();
-        let y = targets.clone().detach();
+        let x = logits.clone().constant();
+        let y = targets.clone().constant();
 
         let log_sigmoid = x.clone().clamp_max(0.0) - log1p(x.clone().abs().neg().exp());
         // lw = 1 + (pos_weight - 1) y, and (pos_weight - 1) itself for the target gradient.

@@ -3,13 +3,13 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::backend::Backend;
-use burn::tensor::{IndexingUpdateOp, Int, Tensor};
+use burn::tensor::{Int, Tensor};
 
 use crate::class_targets::{
     CLASS_DIM, ClassIndexTargets, LogSoftmax, along_class_dim, check_class_weight,
     check_has_class_dim, check_reduced_rank,
 };
-use crate::gradient::{finite_or_zero, reduced_gradient_carrier, with_gradient};
+use crate::gradient::{Constant, finite_or_zero, reduced_gradient_carrier, with_gradient};
 use crate::reduction::Reduction;
 use crate::validation::{check_same_shape, check_weight_option, fail, fail_option};
 
@@ -230,7 +230,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
         targets: Tensor<B, DT, Int>,
     ) -> IndexLosses<B, D> {
         let targets = self.index_targets(&logits.dims(), targets, self.check_targets);
-        let (losses, z_terms, log_softmax) = self.index_values(logits.clone().detach(), &targets);
+        let (losses, z_terms, log_softmax) = self.index_values(logits.clone().constant(), &targets);
         let carrier = reduced_gradient_carrier(
             &logits,
             || self.index_gradient(log_softmax, &targets),
@@ -325,12 +325,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
             };
             gradient = gradient - uniform * (smoothing / num_classes);
         }
-        gradient.scatter(
-            CLASS_DIM,
-            targets.indices.clone(),
-            targets.weights.clone() * (smoothing - 1.0),
-            IndexingUpdateOp::Add,
-        )
+        targets.add_at_targets(gradient, targets.weights.clone() * (smoothing - 1.0))
     }
 
     /// `z · (log Z)^2` at every valid position; `None` when z-loss is off.
@@ -388,13 +383,13 @@ impl<B: Backend> CrossEntropyLoss<B> {
         let num_classes = dims[CLASS_DIM] as f64;
         let smoothing = self.label_smoothing as f64;
         let class_weight = self.weight.as_ref().map(along_class_dim::<B, D>);
-        let log_softmax = LogSoftmax::new(logits.clone().detach());
+        let log_softmax = LogSoftmax::new(logits.clone().constant());
         let log_probs = log_softmax.log_probs();
 
         let smoothed = if smoothing > 0.0 {
-            probs.clone().detach() * (1.0 - smoothing) + smoothing / num_classes
+            probs.clone().constant() * (1.0 - smoothing) + smoothing / num_classes
         } else {
-            probs.clone().detach()
+            probs.clone().constant()
         };
         let weighted_targets = match &class_weight {
             Some(weight) => smoothed * weight.clone(),

@@ -7,7 +7,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
 use crate::classification::{CrossEntropyLoss, CrossEntropyLossConfig};
-use crate::gradient::{needs_gradient, reduced_gradient_carrier, with_gradient};
+use crate::gradient::{Constant, needs_gradient, reduced_gradient_carrier, with_gradient};
 use crate::reduction::Reduction;
 use crate::validation::{check_class_indices, fail, fail_option};
 
@@ -181,10 +181,10 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
         let needs_gradient = needs_gradient(&hidden);
         let (wants_hidden_grad, wants_projection_grad) = (needs_gradient, needs_gradient);
         let wants_bias_grad = needs_gradient && bias.is_some();
-        let hidden_values = hidden.clone().detach();
-        let projection_values = projection.clone().detach();
+        let hidden_values = hidden.clone().constant();
+        let projection_values = projection.clone().constant();
         let projection_t = projection_values.clone().transpose();
-        let bias_values = bias.clone().map(|bias| bias.detach().unsqueeze::<2>());
+        let bias_values = bias.clone().map(|bias| bias.constant().unsqueeze::<2>());
 
         let device = hidden.device();
         let zero = || Tensor::<B, 1>::zeros([1], &device);

@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::{Elementwise, finite_or_zero};
+use crate::gradient::{Constant, Elementwise, finite_or_zero};
 use crate::reduction::Reduction;
 use crate::validation::check_same_shape;
 
@@ -102,8 +102,8 @@ impl<B: Backend> KlDivLoss<B> {
         targets: Tensor<B, D>,
     ) -> Elementwise<B, D> {
         check_same_shape(LOSS, "targets", "input", &input.dims(), &targets.dims());
-        let log_q = input.clone().detach();
-        let t = targets.clone().detach();
+        let log_q = input.clone().constant();
+        let t = targets.clone().constant();
         let (losses, target_probs) = if self.log_target {
             let p = t.clone().exp();
             (p.clone() * (t.clone() - log_q.clone()), p)

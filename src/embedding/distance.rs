@@ -6,6 +6,7 @@ use burn::config::Config;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
+use crate::gradient::Constant;
 use crate::validation::{check_finite_option, check_same_shape, fail_option};
 
 /// A distance between corresponding rows of two `(N, D)` batches, giving `(N)`: the
@@ -237,7 +238,7 @@ fn root_or_zero<B: Backend>(powers: Tensor<B, 2>, p: f32) -> Tensor<B, 2> {
 /// entries that attain the maximum.
 fn max_norm<B: Backend>(difference: Tensor<B, 2>) -> Tensor<B, 2> {
     let magnitude = difference.abs();
-    let detached = magnitude.clone().detach();
+    let detached = magnitude.clone().constant();
     let max = detached.clone().max_dim(1);
     let attains = detached.clone().equal(max.clone().expand(magnitude.dims()));
     // (Not `Bool::float()`, which takes the device's default float type, not the input's.)
@@ -245,7 +246,7 @@ fn max_norm<B: Backend>(difference: Tensor<B, 2>) -> Tensor<B, 2> {
     let share = attains.clone() / attains.sum_dim(1);
     // Zero-valued, with gradient `share` with respect to `magnitude`.
     let weighted = (magnitude * share).sum_dim(1);
-    let carrier = weighted.clone() - weighted.detach();
+    let carrier = weighted.clone() - weighted.constant();
     max + carrier.clone().mask_fill(carrier.is_nan(), 0.0)
 }
 
@@ -253,6 +254,6 @@ fn max_norm<B: Backend>(difference: Tensor<B, 2>) -> Tensor<B, 2> {
 /// value is `max(‖x‖₂, eps)`, the gradient that of `‖x‖₂` (0 at a zero row).
 fn clamped_norm<B: Backend>(x: Tensor<B, 2>, eps: f32) -> Tensor<B, 2> {
     let norm = root_or_zero(x.clone() * x, 2.0);
-    let floored = norm.clone().detach().clamp_min(eps);
-    floored + (norm.clone() - norm.detach())
+    let floored = norm.clone().constant().clamp_min(eps);
+    floored + (norm.clone() - norm.constant())
 }

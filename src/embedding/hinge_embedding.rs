@@ -6,7 +6,7 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::hinge;
+use crate::gradient::{Constant, hinge};
 use crate::reduction::Reduction;
 use crate::validation::{check_finite_option, check_same_shape};
 
@@ -98,7 +98,7 @@ impl<B: Backend> HingeEmbeddingLoss<B> {
         targets: Tensor<B, D>,
     ) -> Tensor<B, D> {
         check_same_shape(LOSS, "targets", "input", &input.dims(), &targets.dims());
-        let targets = targets.detach();
+        let targets = targets.constant();
         let margin_term = hinge(input.clone().neg().add_scalar(self.margin))
             .mask_fill(targets.clone().equal_elem(1.0), 0.0);
         let input_term = input.mask_fill(targets.equal_elem(-1.0), 0.0);

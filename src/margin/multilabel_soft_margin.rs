@@ -6,7 +6,7 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::{gradient_carrier, with_gradient};
+use crate::gradient::{Constant, gradient_carrier, with_gradient};
 use crate::last_dim::LastDimWeight;
 use crate::numerics::log1p;
 use crate::reduction::Reduction;
@@ -115,8 +115,8 @@ impl<B: Backend> MultiLabelSoftMarginLoss<B> {
         }
         let weight = LastDimWeight::new(LOSS, "weight", self.weight.as_ref(), &dims);
         let num_labels = dims[1] as f64;
-        let x = input.clone().detach();
-        let y = targets.clone().detach();
+        let x = input.clone().constant();
+        let y = targets.clone().constant();
 
         // y·softplus(-x) + (1 - y)·softplus(x), sharing softplus's log1p(exp(-|x|)): no
         // cancellation for hard targets, however large |x|.

@@ -6,7 +6,7 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::{gradient_carrier, with_gradient};
+use crate::gradient::{Constant, gradient_carrier, with_gradient};
 use crate::numerics::log1p;
 use crate::reduction::Reduction;
 use crate::validation::check_same_shape;
@@ -99,8 +99,8 @@ impl<B: Backend> SoftMarginLoss<B> {
         targets: Tensor<B, D>,
     ) -> Tensor<B, D> {
         check_same_shape(LOSS, "targets", "input", &input.dims(), &targets.dims());
-        let x = input.clone().detach();
-        let y = targets.clone().detach();
+        let x = input.clone().constant();
+        let y = targets.clone().constant();
         // The negative margin -y·x, and softplus of it with the maximum taken out.
         let negative_margin = -(y.clone() * x.clone());
         let losses = negative_margin.clone().clamp_min(0.0)

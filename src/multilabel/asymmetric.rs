@@ -6,7 +6,7 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
 use super::logistic::Logistic;
-use crate::gradient::{gradient_carrier, with_gradient};
+use crate::gradient::{Constant, gradient_carrier, with_gradient};
 use crate::reduction::Reduction;
 use crate::validation::{check_same_shape, fail_option};
 
@@ -164,8 +164,8 @@ impl<B: Backend> AsymmetricLoss<B> {
         targets: Tensor<B, D>,
     ) -> Tensor<B, D> {
         check_same_shape(LOSS, "targets", "logits", &logits.dims(), &targets.dims());
-        let x = logits.clone().detach();
-        let y = targets.detach();
+        let x = logits.clone().constant();
+        let y = targets.constant();
         let one_minus_y = y.clone().neg() + 1.0;
         let logistic = Logistic::new(x);
         let log_eps = f64::from(self.eps).ln();

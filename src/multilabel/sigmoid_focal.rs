@@ -6,7 +6,7 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
 use super::logistic::{Logistic, pow_non_negative};
-use crate::gradient::{finite_or_zero, gradient_carrier, with_gradient};
+use crate::gradient::{Constant, finite_or_zero, gradient_carrier, with_gradient};
 use crate::reduction::Reduction;
 use crate::validation::{check_same_shape, fail_option};
 
@@ -141,8 +141,8 @@ impl<B: Backend> SigmoidFocalLoss<B> {
     ) -> Tensor<B, D> {
         check_same_shape(LOSS, "targets", "logits", &logits.dims(), &targets.dims());
         let gamma = self.gamma;
-        let x = logits.clone().detach();
-        let y = targets.clone().detach();
+        let x = logits.clone().constant();
+        let y = targets.clone().constant();
         let logistic = Logistic::new(x.clone());
         let one_minus_y = y.clone().neg() + 1.0;
         let ce = logistic.binary_cross_entropy(x.clone(), y.clone());

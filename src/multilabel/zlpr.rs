@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Tensor};
 
-use crate::gradient::{gradient_carrier, with_gradient};
+use crate::gradient::{Constant, gradient_carrier, with_gradient};
 use crate::numerics::log1p;
 use crate::reduction::Reduction;
 use crate::validation::{any, check_same_shape, fail};
@@ -109,8 +109,8 @@ impl<B: Backend> ZlprLoss<B> {
         if self.check_targets {
             check_binary(&targets);
         }
-        let x = logits.clone().detach();
-        let positive = targets.detach().greater_elem(0.5);
+        let x = logits.clone().constant();
+        let positive = targets.constant().greater_elem(0.5);
         let negative = positive.clone().bool_not();
         let pull_down = LogOnePlusSumExp::new(x.clone(), negative);
         let push_up = LogOnePlusSumExp::new(x.neg(), positive);

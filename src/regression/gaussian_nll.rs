@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::Elementwise;
+use crate::gradient::{Constant, Elementwise};
 use crate::reduction::Reduction;
 use crate::validation::{any, check_same_shape, fail, fail_option};
 
@@ -176,9 +176,9 @@ impl<B: Backend> GaussianNllLoss<B> {
         }
         let eps = self.eps as f64;
         // PyTorch clamps under `no_grad`: the clamp changes the value, not the gradient's path.
-        let clamped = var.clone().detach();
+        let clamped = var.clone().constant();
         let clamped = clamped.clone().mask_fill(clamped.lower_elem(eps), eps);
-        let difference = input.clone().detach() - targets.clone().detach();
+        let difference = input.clone().constant() - targets.clone().constant();
         // Broadcasting along var's size-1 dimension gives the input's shape from here on.
         let ratio = difference.clone() / clamped.clone();
         let value = (clamped.clone().log() + difference * ratio.clone()) * 0.5;

@@ -18,7 +18,7 @@ pub use smooth_l1::*;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::Elementwise;
+use crate::gradient::{Constant, Elementwise};
 use crate::validation::check_same_shape;
 
 /// A loss `ℓ(d)` of `d = input - target` with derivative `ℓ'(d)`: the value and the closed-form
@@ -32,7 +32,7 @@ pub(crate) fn difference_loss<B: Backend, const D: usize>(
     value_and_derivative: impl FnOnce(Tensor<B, D>) -> (Tensor<B, D>, Tensor<B, D>),
 ) -> Elementwise<B, D> {
     check_same_shape(loss, "targets", "input", &input.dims(), &targets.dims());
-    let difference = input.clone().detach() - targets.clone().detach();
+    let difference = input.clone().constant() - targets.clone().constant();
     let (value, derivative) = value_and_derivative(difference);
     Elementwise::new(value)
         .gradient(&input, || derivative.clone())

@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Tensor};
 
-use crate::gradient::Elementwise;
+use crate::gradient::{Constant, Elementwise};
 use crate::reduction::Reduction;
 use crate::validation::{check_same_shape, fail_option};
 
@@ -140,8 +140,8 @@ impl<B: Backend> PoissonNllLoss<B> {
         targets: Tensor<B, D>,
     ) -> Elementwise<B, D> {
         check_same_shape(LOSS, "targets", "input", &input.dims(), &targets.dims());
-        let x = input.clone().detach();
-        let y = targets.clone().detach();
+        let x = input.clone().constant();
+        let y = targets.clone().constant();
         let eps = self.eps as f64;
 
         // Both forms are `rate - y·log(rate)`, the log taken as `x` or as `log(x + eps)`.

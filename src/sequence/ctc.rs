@@ -6,7 +6,7 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, IndexingUpdateOp, Int, Tensor};
 
-use crate::gradient::{gradient_carrier, with_gradient};
+use crate::gradient::{Constant, gradient_carrier, with_gradient};
 use crate::reduction::Reduction;
 use crate::validation::{fail, fail_option};
 
@@ -198,7 +198,7 @@ impl<B: Backend> CtcLoss<B> {
         // (T, N, 2S + 1) shape: O(T^2 N S) time for long inputs, plus ~10 saved tensors per
         // step. The analytic backward keeps the alphas and betas, O(T N S), and its gradient is
         // the exact derivative (without PyTorch's extra `exp(log_probs)` term, see the rustdoc).
-        let detached = log_probs.clone().detach();
+        let detached = log_probs.clone().constant();
         let gather_index: Tensor<B, 3, Int> = labels.clone().unsqueeze_dim(0).repeat_dim(0, time);
         let label_log_probs = detached.gather(2, gather_index.clone());
         let skip = skip_allowed(&labels, self.blank);
