@@ -180,6 +180,10 @@ mod tests {
         let doubled = leaf.clone() * 2.0;
         let gradients = (doubled.constant() * leaf.clone()).sum().backward();
         let gradient: Vec<f32> = leaf.grad(&gradients).unwrap().into_data().to_vec().unwrap();
-        assert_eq!(gradient, [2.0, 4.0], "only the direct path reaches the leaf");
+        assert_eq!(
+            gradient,
+            [2.0, 4.0],
+            "only the direct path reaches the leaf"
+        );
     }
 }
