@@ -58,10 +58,7 @@ pub(crate) fn reduced_gradient_carrier<B: Backend, const D: usize, const DR: usi
     if !needs_gradient(input) {
         return None;
     }
-    // A sum is the cheapest full read: it is finite unless an entry is infinite or NaN (or the
-    // sum overflows, which only costs the clamp).
-    let has_infinity = !any(input.clone().constant().sum().is_finite());
-    let input = if has_infinity {
+    let input = if !surely_finite(input) {
         input.clone().clamp(f32::MIN, f32::MAX)
     } else {
         input.clone()
@@ -132,6 +129,13 @@ impl<B: Backend, const D: usize> Elementwise<B, D> {
                 with_gradient(value, carrier.map(|carrier| carrier * factor))
             })
     }
+}
+
+/// Whether every entry of `values` is finite, by one summing read (the cheapest full pass; reads
+/// one value back from the device). A sum that overflows answers `false` for finite entries too,
+/// so callers use `false` only to take a slower, safe path.
+pub(crate) fn surely_finite<B: Backend, const D: usize>(values: &Tensor<B, D>) -> bool {
+    !any(values.clone().constant().sum().is_finite().bool_not())
 }
 
 /// `values` with their infinite and NaN entries set to 0 (and no gradient through them). Used for

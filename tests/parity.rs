@@ -5,6 +5,7 @@
 mod common;
 
 use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::Tensor;
 use burn_losses::*;
 use common::replay::{Replay, Target, all_targets_ignored, cases, input_rank, weight_option};
 use common::{load_fixture, number};
@@ -114,10 +115,46 @@ elementwise_parity!(kl_div, "kl_div", |options, reduction, device| {
         .init::<B>(device)
 });
 
+/// Infinite logits, measured in PyTorch 2.15 (no fixture: JSON has no infinities). PyTorch's
+/// values there are NaN (`0 · inf`) and its target gradients ±inf; ours are the same values,
+/// PyTorch's logit gradients, and target gradients of 0 where PyTorch's are infinite (a
+/// deliberate difference, README): an infinite gradient would turn the update into NaN.
+fn binary_cross_entropy_with_logits_at_infinite_logits<B: AutodiffBackend>(
+    device: &B::Device,
+) {
+    let logits = Tensor::<B, 1>::from_floats([f32::INFINITY, f32::NEG_INFINITY, 2.0], device)
+        .require_grad();
+    let targets = Tensor::<B, 1>::from_floats([1.0, 0.0, 0.5], device).require_grad();
+    let to_vec = |tensor: Tensor<B::InnerBackend, 1>| -> Vec<f32> {
+        tensor.into_data().to_vec().unwrap()
+    };
+    // (pos_weight, PyTorch's last value, its last logit gradient, its last target gradient)
+    for (pos_weight, value, logit_gradient, target_gradient) in [
+        (None, 1.1269, 0.3808, -2.0),
+        (Some(vec![3.0]), 1.2539, 0.2616, -1.7461),
+    ] {
+        let loss = BinaryCrossEntropyWithLogitsLossConfig::new()
+            .with_pos_weight(pos_weight)
+            .init::<B>(device);
+        let values = loss.forward_no_reduction(logits.clone(), targets.clone());
+        let gradients = values.clone().sum().backward();
+        let values = to_vec(values.inner());
+        assert!(values[0].is_nan() && values[1].is_nan(), "{values:?}");
+        assert!((values[2] - value).abs() < 1e-4, "{values:?}");
+        let logits_grad = to_vec(logits.grad(&gradients).unwrap());
+        assert_eq!(logits_grad[..2], [0.0, 0.0]);
+        assert!((logits_grad[2] - logit_gradient).abs() < 1e-4, "{logits_grad:?}");
+        let targets_grad = to_vec(targets.grad(&gradients).unwrap());
+        assert_eq!(targets_grad[..2], [0.0, 0.0]);
+        assert!((targets_grad[2] - target_gradient).abs() < 1e-4, "{targets_grad:?}");
+    }
+}
+
 on_every_backend!(
     cross_entropy,
     nll,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    binary_cross_entropy_with_logits_at_infinite_logits,
     kl_div
 );
