@@ -4,8 +4,8 @@
 
 mod common;
 
-use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
+use burn::tensor::backend::AutodiffBackend;
 use burn_losses::*;
 use common::replay::{Replay, Target, all_targets_ignored, cases, input_rank, weight_option};
 use common::{load_fixture, number};
@@ -119,15 +119,12 @@ elementwise_parity!(kl_div, "kl_div", |options, reduction, device| {
 /// values there are NaN (`0 · inf`) and its target gradients ±inf; ours are the same values,
 /// PyTorch's logit gradients, and target gradients of 0 where PyTorch's are infinite (a
 /// deliberate difference, README): an infinite gradient would turn the update into NaN.
-fn binary_cross_entropy_with_logits_at_infinite_logits<B: AutodiffBackend>(
-    device: &B::Device,
-) {
-    let logits = Tensor::<B, 1>::from_floats([f32::INFINITY, f32::NEG_INFINITY, 2.0], device)
-        .require_grad();
+fn binary_cross_entropy_with_logits_at_infinite_logits<B: AutodiffBackend>(device: &B::Device) {
+    let logits =
+        Tensor::<B, 1>::from_floats([f32::INFINITY, f32::NEG_INFINITY, 2.0], device).require_grad();
     let targets = Tensor::<B, 1>::from_floats([1.0, 0.0, 0.5], device).require_grad();
-    let to_vec = |tensor: Tensor<B::InnerBackend, 1>| -> Vec<f32> {
-        tensor.into_data().to_vec().unwrap()
-    };
+    let to_vec =
+        |tensor: Tensor<B::InnerBackend, 1>| -> Vec<f32> { tensor.into_data().to_vec().unwrap() };
     // (pos_weight, PyTorch's last value, its last logit gradient, its last target gradient)
     for (pos_weight, value, logit_gradient, target_gradient) in [
         (None, 1.1269, 0.3808, -2.0),
@@ -143,10 +140,16 @@ fn binary_cross_entropy_with_logits_at_infinite_logits<B: AutodiffBackend>(
         assert!((values[2] - value).abs() < 1e-4, "{values:?}");
         let logits_grad = to_vec(logits.grad(&gradients).unwrap());
         assert_eq!(logits_grad[..2], [0.0, 0.0]);
-        assert!((logits_grad[2] - logit_gradient).abs() < 1e-4, "{logits_grad:?}");
+        assert!(
+            (logits_grad[2] - logit_gradient).abs() < 1e-4,
+            "{logits_grad:?}"
+        );
         let targets_grad = to_vec(targets.grad(&gradients).unwrap());
         assert_eq!(targets_grad[..2], [0.0, 0.0]);
-        assert!((targets_grad[2] - target_gradient).abs() < 1e-4, "{targets_grad:?}");
+        assert!(
+            (targets_grad[2] - target_gradient).abs() < 1e-4,
+            "{targets_grad:?}"
+        );
     }
 }
 
