@@ -3,6 +3,7 @@
 use std::error::Error;
 use std::path::Path;
 
+use plotters::coord::Shift;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
@@ -33,91 +34,42 @@ pub fn draw(path: &Path, runs: &[Run], baseline_map: f64) -> Result<(), Box<dyn 
         (FONT, 26),
     )?;
     let panels = body.split_evenly((1, 3));
-    let epochs = runs
-        .iter()
-        .map(|r| r.validation_loss.len())
-        .max()
-        .unwrap_or(1);
-    let x_range = 0..epochs.saturating_sub(1).max(1);
-
     // The losses differ in scale (a focal loss is a fraction of a BCE), so each curve is drawn
     // relative to its untrained model's value; metrics.json has the absolute values.
     let relative = |run: &Run| -> Vec<f64> {
         let start = run.validation_loss.first().copied().unwrap_or(1.0);
         run.validation_loss.iter().map(|v| v / start).collect()
     };
-    let highest = runs.iter().flat_map(relative).fold(1.0f64, f64::max);
-    let mut chart = ChartBuilder::on(&panels[0])
-        .caption(
+    let curves = |values: &dyn Fn(&Run) -> Vec<f64>| -> Vec<Curve> {
+        runs.iter()
+            .zip(COLORS.iter().cycle())
+            .map(|(run, color)| (run.loss.name(), *color, values(run)))
+            .collect()
+    };
+    let loss_curves = curves(&relative);
+    let highest = loss_curves
+        .iter()
+        .flat_map(|(_, _, values)| values.iter().copied())
+        .fold(1.0f64, f64::max);
+    epoch_panel(
+        &panels[0],
+        (
             "Validation loss, relative to the untrained model's",
-            (FONT, 20),
-        )
-        .margin(16)
-        .x_label_area_size(45)
-        .y_label_area_size(60)
-        .build_cartesian_2d(x_range.clone(), 0.0..highest * 1.05)?;
-    chart
-        .configure_mesh()
-        .x_desc("epoch")
-        .y_desc("validation loss / untrained")
-        .y_labels(8)
-        .label_style((FONT, 15))
-        .draw()?;
-    for (run, color) in runs.iter().zip(COLORS.iter().cycle()) {
-        let points = relative(run).into_iter().enumerate();
-        chart
-            .draw_series(LineSeries::new(points, color.stroke_width(3)))?
-            .label(run.loss.name())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
-            });
-    }
-    chart
-        .configure_series_labels()
-        .label_font((FONT, 15))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()?;
-
-    let mut chart = ChartBuilder::on(&panels[1])
-        .caption("Validation macro mAP per epoch", (FONT, 20))
-        .margin(16)
-        .x_label_area_size(45)
-        .y_label_area_size(60)
-        .build_cartesian_2d(x_range, 0.0..1.0)?;
-    chart
-        .configure_mesh()
-        .x_desc("epoch")
-        .y_desc("macro mAP")
-        .y_labels(6)
-        .label_style((FONT, 15))
-        .draw()?;
-    for (run, color) in runs.iter().zip(COLORS.iter().cycle()) {
-        let points = run.validation_map.iter().enumerate().map(|(i, v)| (i, *v));
-        chart
-            .draw_series(LineSeries::new(points, color.stroke_width(3)))?
-            .label(run.loss.name())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
-            });
-    }
-    chart
-        .draw_series(LineSeries::new(
-            [
-                (0, baseline_map),
-                (epochs.saturating_sub(1).max(1), baseline_map),
-            ],
-            BLACK.stroke_width(2),
-        ))?
-        .label("label-frequency baseline")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FONT, 15))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()?;
+            "validation loss / untrained",
+        ),
+        highest * 1.05,
+        &loss_curves,
+        None,
+        SeriesLabelPosition::MiddleRight,
+    )?;
+    epoch_panel(
+        &panels[1],
+        ("Validation macro mAP per epoch", "macro mAP"),
+        1.0,
+        &curves(&|run| run.validation_map.clone()),
+        Some(("label-frequency baseline", baseline_map)),
+        SeriesLabelPosition::UpperLeft,
+    )?;
 
     let mut names: Vec<&str> = runs.iter().map(|r| r.loss.name()).collect();
     names.push("baseline");
@@ -161,5 +113,68 @@ pub fn draw(path: &Path, runs: &[Run], baseline_map: f64) -> Result<(), Box<dyn 
         )))?;
     }
     root.present()?;
+    Ok(())
+}
+
+/// A named curve: one value per epoch, epoch 0 being the untrained model.
+type Curve = (&'static str, RGBColor, Vec<f64>);
+
+/// One panel of per-epoch curves, titled and labelled by `(caption, y_desc)`, from 0 to `y_max`,
+/// with an optional named horizontal reference line and the legend at `legend`.
+fn epoch_panel(
+    area: &DrawingArea<BitMapBackend, Shift>,
+    (caption, y_desc): (&str, &str),
+    y_max: f64,
+    curves: &[Curve],
+    reference: Option<(&str, f64)>,
+    legend: SeriesLabelPosition,
+) -> Result<(), Box<dyn Error>> {
+    let last_epoch = curves
+        .iter()
+        .map(|(_, _, values)| values.len().saturating_sub(1))
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, (FONT, 20))
+        .margin(16)
+        .x_label_area_size(45)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0..last_epoch, 0.0..y_max)?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .y_desc(y_desc)
+        .y_labels(6)
+        .label_style((FONT, 15))
+        .draw()?;
+    let line = |color: RGBColor, width| {
+        move |(x, y): (i32, i32)| {
+            PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(width))
+        }
+    };
+    for (name, color, values) in curves {
+        let points = values.iter().copied().enumerate();
+        chart
+            .draw_series(LineSeries::new(points, color.stroke_width(3)))?
+            .label(*name)
+            .legend(line(*color, 3));
+    }
+    if let Some((name, value)) = reference {
+        chart
+            .draw_series(LineSeries::new(
+                [(0, value), (last_epoch, value)],
+                BLACK.stroke_width(2),
+            ))?
+            .label(name)
+            .legend(line(BLACK, 2));
+    }
+    chart
+        .configure_series_labels()
+        .position(legend)
+        .label_font((FONT, 15))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
     Ok(())
 }
