@@ -252,9 +252,14 @@ impl<B: Backend, const D: usize> LogSoftmax<B, D> {
             - self.log_sum_exp.clone()
     }
 
+    /// `x - max_c x` for every class (a new logits-sized tensor).
+    pub fn shifted(&self) -> Tensor<B, D> {
+        self.logits.clone() - self.max.clone()
+    }
+
     /// `log_softmax(x)` for every class.
     pub fn log_probs(&self) -> Tensor<B, D> {
-        (self.logits.clone() - self.max.clone()) - self.log_sum_exp.clone()
+        self.shifted() - self.log_sum_exp.clone()
     }
 
     /// `softmax(x) · scale` (`scale` broadcast along the class dimension), in one pass over the

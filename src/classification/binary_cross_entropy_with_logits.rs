@@ -6,7 +6,7 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::{Constant, Elementwise, finite_or_zero, surely_finite};
+use crate::gradient::{Constant, Elementwise, finite_or_zero};
 use crate::last_dim::LastDimWeight;
 use crate::numerics::log1p;
 use crate::reduction::Reduction;
@@ -145,13 +145,7 @@ impl<B: Backend> BinaryCrossEntropyWithLogitsLoss<B> {
                     Some(pw_minus_one) => -x - pw_minus_one * log_sigmoid,
                     None => -x,
                 };
-                let gradient = weight.apply(gradient);
-                // Non-finite only where a logit is infinite: the three passes of
-                // `finite_or_zero` are paid only then.
-                match surely_finite(&gradient) {
-                    true => gradient,
-                    false => finite_or_zero(gradient),
-                }
+                finite_or_zero(weight.apply(gradient))
             })
     }
 }

@@ -279,7 +279,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
             // -Σ_c w_c lp_c = lse · Σ_c w_c - Σ_c w_c (x_c - max), without keeping lp. The
             // shift is kept inside the sum: with logits of 1e4, `log Z · Σ w - Σ w x` cancels
             // every digit.
-            let shifted = log_softmax.logits.clone() - log_softmax.max.clone();
+            let shifted = log_softmax.shifted();
             let weighted_shifted_sum = match &self.weight {
                 Some(weight) => (shifted * along_class_dim::<B, D>(weight)).sum_dim(CLASS_DIM),
                 None => shifted.sum_dim(CLASS_DIM),
