@@ -12,6 +12,8 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
 use crate::reduction::Reduction;
+#[cfg(feature = "autodiff")]
+use crate::specialized;
 use crate::validation::any;
 
 /// A tensor cut from the autodiff graph. Burn's `detach` keeps a leaf's `require_grad`, so a
@@ -29,51 +31,95 @@ impl<B: Backend, const D: usize> Constant for Tensor<B, D> {
     }
 }
 
-/// Whether closed-form gradients are needed: on an autodiff backend, every input may be tracked.
+/// Whether closed-form gradients are needed for `input`.
 ///
-/// Burn's public API cannot tell a tracked intermediate (a model's output) from an untracked
-/// tensor (`is_require_grad` only sees leaves), so every input of an autodiff backend gets a
-/// carrier; on an untracked input the carrier's operations simply record nothing.
+/// On the autodiff backends of [`specialized::autodiff`] this reads the tensor's graph node, so a
+/// target nobody differentiates costs nothing. Elsewhere Burn's public API cannot tell a tracked
+/// intermediate (a model's output) from an untracked tensor (`is_require_grad` only sees
+/// leaves), so every input of an autodiff backend gets a carrier; on an untracked input the
+/// carrier's operations simply record nothing.
 pub(crate) fn needs_gradient<B: Backend, const D: usize>(input: &Tensor<B, D>) -> bool {
-    B::ad_enabled(&input.device())
+    if !B::ad_enabled(&input.device()) {
+        return false;
+    }
+    #[cfg(feature = "autodiff")]
+    if let Some(tracked) = specialized::autodiff::is_tracked(input) {
+        return tracked;
+    }
+    true
 }
 
-/// A zero-valued tensor `reduce(input · gradient)` minus itself, whose gradient with respect to
-/// `input` is `gradient` (times the upstream gradient of each element `reduce` maps it to).
-/// Returns `None` without autodiff, so the caller skips computing `gradient` at all.
-///
-/// `reduce` sums the product over whatever the loss sums (a class dimension, or everything for a
-/// reduced loss) before the subtraction, so only the reduced tensor, not an input-sized one, is
-/// built twice. `gradient` must be finite (see [`finite_or_zero`]). An input holding an infinity
-/// is clamped to the finite range first, so a `-inf` logit (a masked vocabulary entry, whose
-/// gradient is 0) does not turn `0 · inf` into NaN; the clamp is a tracked logits-sized
-/// operation with a saved mask and its own backward pass, so it is applied only when an infinity
-/// may be there (one summing read of the input). A sum of huge products can still overflow (only on rows
-/// whose loss is infinite already): callers that sum pass the result through [`finite_or_zero`].
-pub(crate) fn reduced_gradient_carrier<B: Backend, const D: usize, const DR: usize>(
+/// A zero-valued tensor whose gradient with respect to `input` is `gradient()` times the
+/// upstream gradient of each element; `None` without autodiff (or for an untracked input), so the
+/// caller skips computing `gradient` at all. `gradient` must be finite (see [`finite_or_zero`]).
+pub(crate) fn gradient_carrier<B: Backend, const D: usize>(
     input: &Tensor<B, D>,
     gradient: impl FnOnce() -> Tensor<B, D>,
+) -> Option<Tensor<B, D>> {
+    carrier(input, gradient, |dims| dims, |product| product)
+}
+
+/// [`gradient_carrier`] for a loss summed over dimension `dim`: the carrier has size 1 there.
+pub(crate) fn dim_sum_gradient_carrier<B: Backend, const D: usize>(
+    input: &Tensor<B, D>,
+    gradient: impl FnOnce() -> Tensor<B, D>,
+    dim: usize,
+) -> Option<Tensor<B, D>> {
+    let reduced_dims = |mut dims: [usize; D]| {
+        dims[dim] = 1;
+        dims
+    };
+    carrier(input, gradient, reduced_dims, |product| {
+        product.sum_dim(dim)
+    })
+}
+
+/// [`gradient_carrier`] for a loss summed over everything: a one-element carrier.
+pub(crate) fn sum_gradient_carrier<B: Backend, const D: usize>(
+    input: &Tensor<B, D>,
+    gradient: impl FnOnce() -> Tensor<B, D>,
+) -> Option<Tensor<B, 1>> {
+    carrier(input, gradient, |_| [1], |product| product.sum())
+}
+
+/// The carrier of shape `reduced_dims(dims)`, where `dims` is the shape `input` and `gradient`
+/// broadcast to (a loss may broadcast an input, as Gaussian NLL does its variance). On the autodiff backends of [`specialized::autodiff`] it
+/// is a backward step of its own that stores `gradient` and multiplies it by the upstream
+/// gradient. Elsewhere it is `reduce(input · gradient)` minus itself, whose gradient with respect
+/// to `input` is `gradient`: `reduce` sums the product over whatever the loss sums before the
+/// subtraction, so only the reduced tensor, not an input-sized one, is built twice. An input
+/// holding an infinity is clamped to the finite range first there, so a `-inf` logit (a masked
+/// vocabulary entry, whose gradient is 0) does not turn `0 · inf` into NaN; the clamp is a
+/// tracked input-sized operation with a saved mask and its own backward pass, so it is applied
+/// only when an infinity may be there (one summing read of the input). A sum of huge products
+/// can still overflow (only on rows whose loss is infinite already): callers that sum pass the
+/// result through [`finite_or_zero`].
+fn carrier<B: Backend, const D: usize, const DR: usize>(
+    input: &Tensor<B, D>,
+    gradient: impl FnOnce() -> Tensor<B, D>,
+    reduced_dims: impl FnOnce([usize; D]) -> [usize; DR],
     reduce: impl FnOnce(Tensor<B, D>) -> Tensor<B, DR>,
 ) -> Option<Tensor<B, DR>> {
     if !needs_gradient(input) {
         return None;
     }
+    let gradient = gradient().constant();
+    let (input_dims, gradient_dims) = (input.dims(), gradient.dims());
+    let reduced_dims = reduced_dims(std::array::from_fn(|i| input_dims[i].max(gradient_dims[i])));
+    #[cfg(feature = "autodiff")]
+    let gradient = match specialized::autodiff::gradient_carrier(input, gradient, reduced_dims) {
+        Ok(carrier) => return Some(carrier),
+        Err(gradient) => gradient,
+    };
+    #[cfg(not(feature = "autodiff"))]
+    let _ = reduced_dims;
     let input = if !surely_finite(input) {
         input.clone().clamp(f32::MIN, f32::MAX)
     } else {
         input.clone()
     };
-    let product = reduce(input * gradient().constant());
+    let product = reduce(input * gradient);
     Some(product.clone() - product.constant())
-}
-
-/// [`reduced_gradient_carrier`] element by element: a zero of `input`'s shape whose gradient
-/// with respect to `input` is `gradient`.
-pub(crate) fn gradient_carrier<B: Backend, const D: usize>(
-    input: &Tensor<B, D>,
-    gradient: impl FnOnce() -> Tensor<B, D>,
-) -> Option<Tensor<B, D>> {
-    reduced_gradient_carrier(input, gradient, |product| product)
 }
 
 /// An element-wise loss: its value computed on detached inputs, and the closed-form gradient of
@@ -124,8 +170,7 @@ impl<B: Backend, const D: usize> Elementwise<B, D> {
         self.gradients
             .into_iter()
             .fold(value, |value, (input, gradient)| {
-                let carrier =
-                    reduced_gradient_carrier(&input, || gradient, |product| product.sum());
+                let carrier = sum_gradient_carrier(&input, || gradient);
                 with_gradient(value, carrier.map(|carrier| carrier * factor))
             })
     }

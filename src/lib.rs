@@ -6,6 +6,7 @@ mod gradient;
 mod last_dim;
 mod numerics;
 mod reduction;
+mod specialized;
 mod validation;
 
 pub mod classification;

@@ -9,8 +9,12 @@ use crate::class_targets::{
     CLASS_DIM, ClassIndexTargets, LogSoftmax, along_class_dim, check_class_weight,
     check_has_class_dim, check_reduced_rank,
 };
-use crate::gradient::{Constant, finite_or_zero, reduced_gradient_carrier, with_gradient};
+use crate::gradient::{
+    Constant, dim_sum_gradient_carrier, finite_or_zero, needs_gradient, with_gradient,
+};
 use crate::reduction::Reduction;
+#[cfg(feature = "ndarray")]
+use crate::specialized::{self, same_type};
 use crate::validation::{check_same_shape, check_weight_option, fail, fail_option};
 
 const LOSS: &str = "CrossEntropyLoss";
@@ -230,11 +234,22 @@ impl<B: Backend> CrossEntropyLoss<B> {
         targets: Tensor<B, DT, Int>,
     ) -> IndexLosses<B, D> {
         let targets = self.index_targets(&logits.dims(), targets, self.check_targets);
+        #[cfg(feature = "ndarray")]
+        if let Some(computed) = self.index_kernel(&logits, &targets) {
+            let carrier = computed.gradient.and_then(|gradient| {
+                dim_sum_gradient_carrier(&logits, || same_type(gradient), CLASS_DIM)
+            });
+            return IndexLosses {
+                losses: with_gradient(same_type(computed.losses), carrier),
+                z_terms: computed.z_terms.map(same_type),
+                targets,
+            };
+        }
         let (losses, z_terms, log_softmax) = self.index_values(logits.clone().constant(), &targets);
-        let carrier = reduced_gradient_carrier(
+        let carrier = dim_sum_gradient_carrier(
             &logits,
             || self.index_gradient(log_softmax, &targets),
-            |product| product.sum_dim(CLASS_DIM),
+            CLASS_DIM,
         )
         .map(finite_or_zero);
         IndexLosses {
@@ -242,6 +257,28 @@ impl<B: Backend> CrossEntropyLoss<B> {
             z_terms,
             targets,
         }
+    }
+
+    /// [`index_losses`](Self::index_losses) by the one-pass NdArray kernel of
+    /// [`specialized::cross_entropy`]; `None` on other backends and for `(N, C, d1, ..., dk)`.
+    #[cfg(feature = "ndarray")]
+    fn index_kernel<const D: usize>(
+        &self,
+        logits: &Tensor<B, D>,
+        targets: &ClassIndexTargets<B, D>,
+    ) -> Option<specialized::cross_entropy::IndexCrossEntropy<B>> {
+        if D != 2 {
+            return None;
+        }
+        let inputs = specialized::cross_entropy::IndexCrossEntropyInputs {
+            indices: &same_type(targets.indices.clone()),
+            weights: &same_type(targets.weights.clone()),
+            valid: &same_type(targets.valid.clone()),
+            class_weight: self.weight.as_ref(),
+            label_smoothing: self.label_smoothing as f64,
+            z_loss: self.z_loss as f64,
+        };
+        specialized::cross_entropy::index_cross_entropy(logits, inputs, needs_gradient(logits))
     }
 
     /// Checks class-index targets against logits of shape `dims` and prepares them.
@@ -401,8 +438,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
             losses = losses + z_terms;
         }
 
-        let sum_classes = |product: Tensor<B, D>| product.sum_dim(CLASS_DIM);
-        let logits_carrier = reduced_gradient_carrier(
+        let logits_carrier = dim_sum_gradient_carrier(
             &logits,
             || {
                 let mut row_scale = weighted_targets.clone().sum_dim(CLASS_DIM);
@@ -411,9 +447,9 @@ impl<B: Backend> CrossEntropyLoss<B> {
                 }
                 log_softmax.into_scaled_probs(row_scale) - weighted_targets
             },
-            sum_classes,
+            CLASS_DIM,
         );
-        let probs_carrier = reduced_gradient_carrier(
+        let probs_carrier = dim_sum_gradient_carrier(
             &probs,
             || {
                 let gradient = log_probs * (smoothing - 1.0);
@@ -422,7 +458,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
                     None => gradient,
                 })
             },
-            sum_classes,
+            CLASS_DIM,
         );
         let losses = with_gradient(losses, logits_carrier.map(finite_or_zero));
         with_gradient(losses, probs_carrier.map(finite_or_zero))

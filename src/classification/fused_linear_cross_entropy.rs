@@ -7,7 +7,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
 use crate::classification::{CrossEntropyLoss, CrossEntropyLossConfig};
-use crate::gradient::{Constant, needs_gradient, reduced_gradient_carrier, with_gradient};
+use crate::gradient::{Constant, needs_gradient, sum_gradient_carrier, with_gradient};
 use crate::reduction::Reduction;
 use crate::validation::{check_class_indices, fail, fail_option};
 
@@ -180,9 +180,10 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
             );
         }
 
-        let needs_gradient = needs_gradient(&hidden);
-        let (wants_hidden_grad, wants_projection_grad) = (needs_gradient, needs_gradient);
-        let wants_bias_grad = needs_gradient && bias.is_some();
+        let wants_hidden_grad = needs_gradient(&hidden);
+        let wants_projection_grad = needs_gradient(&projection);
+        let wants_bias_grad = bias.as_ref().is_some_and(needs_gradient);
+        let needs_gradient = wants_hidden_grad || wants_projection_grad || wants_bias_grad;
         let hidden_values = hidden.clone().constant();
         let projection_values = projection.clone().constant();
         let projection_t = projection_values.clone().transpose();
@@ -243,16 +244,20 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
         if !needs_gradient {
             return (value, z_loss);
         }
-        // The scale multiplies the carriers' sums, not the gradients: scaling a `[V, H]`
-        // gradient would cost another buffer of its size.
-        let scaled_sum = |product: Tensor<B, 2>| product.sum() * scale.clone();
-        let hidden_carrier =
-            reduced_gradient_carrier(&hidden, || Tensor::cat(hidden_grads, 0), scaled_sum);
+        // The scale multiplies the carriers, not the gradients: scaling a `[V, H]` gradient
+        // would cost another buffer of its size.
+        let scaled = |carrier: Tensor<B, 1>| carrier * scale.clone();
+        let hidden_carrier = wants_hidden_grad
+            .then(|| sum_gradient_carrier(&hidden, || Tensor::cat(hidden_grads, 0)))
+            .flatten()
+            .map(scaled);
         let projection_carrier = projection_grad
-            .and_then(|gradient| reduced_gradient_carrier(&projection, || gradient, scaled_sum));
-        let bias_carrier = bias.zip(bias_grad).and_then(|(bias, gradient)| {
-            reduced_gradient_carrier(&bias, || gradient, |product| product.sum() * scale.clone())
-        });
+            .and_then(|gradient| sum_gradient_carrier(&projection, || gradient))
+            .map(scaled);
+        let bias_carrier = bias
+            .zip(bias_grad)
+            .and_then(|(bias, gradient)| sum_gradient_carrier(&bias, || gradient))
+            .map(scaled);
         let value = with_gradient(value, hidden_carrier);
         let value = with_gradient(value, projection_carrier);
         (with_gradient(value, bias_carrier), z_loss)

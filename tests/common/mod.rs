@@ -16,6 +16,10 @@ use serde_json::Value;
 pub type NdArrayAutodiff = Autodiff<burn::backend::NdArray<f32>>;
 #[cfg(feature = "wgpu")]
 pub type WgpuAutodiff = Autodiff<burn::backend::Wgpu>;
+/// A backend the crate has no specialized path for (see `src/specialized`): NdArray with 32-bit
+/// integers, so the generic code is replayed on the CPU too.
+#[cfg(feature = "ndarray")]
+pub type GenericAutodiff = Autodiff<burn::backend::NdArray<f32, i32>>;
 /// The f64 backend of the finite-difference checks.
 #[cfg(feature = "ndarray")]
 pub type F64Autodiff = Autodiff<burn::backend::NdArray<f64>>;
@@ -31,6 +35,15 @@ macro_rules! on_every_backend {
                 #[test]
                 fn $test() {
                     super::$test::<$crate::common::NdArrayAutodiff>(&Default::default());
+                }
+            )*
+        }
+        #[cfg(feature = "ndarray")]
+        mod generic {
+            $(
+                #[test]
+                fn $test() {
+                    super::$test::<$crate::common::GenericAutodiff>(&Default::default());
                 }
             )*
         }

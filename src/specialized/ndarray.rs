@@ -1,0 +1,313 @@
+//! Reading NdArray tensors in place: the float buffer behind a `Tensor<B, D>` when `B` is
+//! `NdArray` or `Autodiff<NdArray>` (f32 or f64), for kernels that make one pass over it where
+//! the generic code makes several.
+
+use std::any::Any;
+
+use burn::backend::NdArray;
+use burn::backend::ndarray::{NdArrayTensor, SharedArray};
+use rayon::prelude::*;
+
+use super::{downcast, same_type};
+use burn::tensor::backend::Backend;
+use burn::tensor::{DType, Element, Tensor, TensorData};
+
+/// A float element a kernel computes in.
+pub(crate) trait KernelFloat: num_traits::Float + Element + Send + Sync {
+    /// `exp(x)` for `x <= 0` or NaN (a value minus its row's maximum): 0 below the smallest
+    /// normal result, NaN for NaN.
+    fn exp_nonpositive(x: Self) -> Self;
+
+    /// `len` zeros, from the allocator's zeroed memory (fresh pages need no writing), where a
+    /// generic `vec![E::zero(); len]` writes every element.
+    fn zeros(len: usize) -> Vec<Self>;
+}
+
+impl KernelFloat for f32 {
+    fn zeros(len: usize) -> Vec<f32> {
+        vec![0.0; len]
+    }
+
+    /// Cephes' `expf` (range reduction by `ln 2` in two parts, a degree-6 polynomial; within
+    /// 2 ulp of the true value) without its overflow branch, which a non-positive argument
+    /// never takes. Written without calls or branches, so loops over it vectorize, where the
+    /// C library's `expf` is called one value at a time.
+    #[inline(always)]
+    fn exp_nonpositive(x: f32) -> f32 {
+        // Below this, e^x is not a normal f32.
+        const LOWEST: f32 = -87.33654;
+        // Adding and subtracting 1.5 · 2^23 rounds to the nearest integer (|n| < 2^22).
+        const ROUND: f32 = 12_582_912.0;
+        let clamped = if x < LOWEST { LOWEST } else { x };
+        let rounded = clamped * std::f32::consts::LOG2_E + ROUND;
+        let n = rounded - ROUND;
+        let r = clamped - n * 0.693_359_4 - n * -2.121_944_4e-4;
+        let mut p = 1.987_569_1e-4_f32;
+        p = p * r + 1.398_199_9e-3;
+        p = p * r + 8.333_452e-3;
+        p = p * r + 4.166_579_6e-2;
+        p = p * r + 1.666_666_5e-1;
+        p = p * r + 0.5;
+        // `rounded`'s low mantissa bits hold n: 2^n's exponent field is n + 127, taken from them
+        // by integer operations (a float-to-integer cast is not vectorized).
+        let power = f32::from_bits(rounded.to_bits().wrapping_sub(ROUND.to_bits() - 127) << 23);
+        let value = (p * r * r + r + 1.0) * power;
+        let value = if x < LOWEST { 0.0 } else { value };
+        if x.is_nan() { x } else { value }
+    }
+}
+
+impl KernelFloat for f64 {
+    fn zeros(len: usize) -> Vec<f64> {
+        vec![0.0; len]
+    }
+
+    #[inline(always)]
+    fn exp_nonpositive(x: f64) -> f64 {
+        x.exp()
+    }
+}
+
+/// Vector lanes of the reductions below: partial results kept per lane and combined at the end,
+/// so the compiler can vectorize a floating-point sum it may not reorder.
+const LANES: usize = 16;
+
+/// `Σ f(x)` over `values`, summed in [`LANES`] interleaved partial sums.
+#[inline(always)]
+pub(crate) fn lane_sum<E: KernelFloat>(values: &[E], f: impl Fn(E) -> E) -> E {
+    let chunks = values.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    let mut partial = [E::zero(); LANES];
+    for chunk in chunks {
+        for (sum, &value) in partial.iter_mut().zip(chunk) {
+            *sum = *sum + f(value);
+        }
+    }
+    let total = partial.iter().fold(E::zero(), |total, &sum| total + sum);
+    rest.iter().fold(total, |total, &value| total + f(value))
+}
+
+/// `Σ f(x, w)` over `values` and `weights` pairwise, as [`lane_sum`].
+#[inline(always)]
+pub(crate) fn lane_sum_weighted<E: KernelFloat>(
+    values: &[E],
+    weights: &[E],
+    f: impl Fn(E, E) -> E,
+) -> E {
+    let chunks = values.chunks_exact(LANES).zip(weights.chunks_exact(LANES));
+    let split = values.len() - values.len() % LANES;
+    let mut partial = [E::zero(); LANES];
+    for (chunk, weight) in chunks {
+        for ((sum, &value), &weight) in partial.iter_mut().zip(chunk).zip(weight) {
+            *sum = *sum + f(value, weight);
+        }
+    }
+    let total = partial.iter().fold(E::zero(), |total, &sum| total + sum);
+    values[split..]
+        .iter()
+        .zip(&weights[split..])
+        .fold(total, |total, (&value, &weight)| total + f(value, weight))
+}
+
+/// The largest of `values` (NaN entries are skipped; they reach the loss through the sum).
+#[inline(always)]
+pub(crate) fn lane_max<E: KernelFloat>(values: &[E]) -> E {
+    let chunks = values.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    let mut partial = [E::neg_infinity(); LANES];
+    for chunk in chunks {
+        for (max, &value) in partial.iter_mut().zip(chunk) {
+            *max = max.max(value);
+        }
+    }
+    let max = partial
+        .iter()
+        .fold(E::neg_infinity(), |max, &value| max.max(value));
+    rest.iter().fold(max, |max, &value| max.max(value))
+}
+
+/// A kernel over the row-major values of one float tensor, in its own element type.
+pub(crate) trait FloatKernel {
+    type Output;
+    fn run<E: KernelFloat>(self, values: &[E]) -> Self::Output;
+}
+
+/// Runs `kernel` on `tensor`'s values in place; `None` when `tensor` is not an NdArray tensor
+/// (with or without autodiff) in standard layout.
+pub(crate) fn run_on_values<B: Backend, const D: usize, K: FloatKernel>(
+    tensor: &Tensor<B, D>,
+    kernel: K,
+) -> Option<K::Output> {
+    match primitive(tensor)? {
+        NdArrayTensor::F32(storage) => Some(kernel.run(storage.view().to_slice()?)),
+        NdArrayTensor::F64(storage) => Some(kernel.run(storage.view().to_slice()?)),
+        _ => None,
+    }
+}
+
+/// `gradient · upstream` computed in place and across threads on NdArray, where `upstream` is
+/// one value or one per row of a 2-D `gradient` (what a reduced or per-row loss passes back).
+/// Hands both back for any other backend or shape. Burn's own multiplication broadcasts the
+/// per-row case on one thread.
+pub(crate) fn scale_in_place<P: 'static>(gradient: P, upstream: P) -> Result<P, (P, P)> {
+    let (gradient, upstream) = match (downcast(gradient), downcast(upstream)) {
+        (Ok(gradient), Ok(upstream)) => (gradient, upstream),
+        (gradient, upstream) => {
+            let back = |value: Result<NdArrayTensor, P>| value.map_or_else(|p| p, same_type);
+            return Err((back(gradient), back(upstream)));
+        }
+    };
+    let scaled = match (gradient, upstream) {
+        (NdArrayTensor::F32(gradient), NdArrayTensor::F32(upstream))
+            if scalable(
+                gradient.shape(),
+                upstream.shape(),
+                gradient.view().is_standard_layout(),
+            ) =>
+        {
+            let factors = upstream.view().iter().copied().collect();
+            Ok(NdArrayTensor::from(scale_rows(
+                gradient.into_shared(),
+                factors,
+            )))
+        }
+        (NdArrayTensor::F64(gradient), NdArrayTensor::F64(upstream))
+            if scalable(
+                gradient.shape(),
+                upstream.shape(),
+                gradient.view().is_standard_layout(),
+            ) =>
+        {
+            let factors = upstream.view().iter().copied().collect();
+            Ok(NdArrayTensor::from(scale_rows(
+                gradient.into_shared(),
+                factors,
+            )))
+        }
+        pair => Err(pair),
+    };
+    scaled
+        .map(same_type)
+        .map_err(|(gradient, upstream)| (same_type(gradient), same_type(upstream)))
+}
+
+/// Whether [`scale_rows`] covers this case: one factor, or one per row of a 2-D gradient.
+fn scalable(gradient: &[usize], upstream: &[usize], standard_layout: bool) -> bool {
+    let one = upstream.iter().product::<usize>() == 1;
+    let per_row = gradient.len() == 2 && upstream == [gradient[0], 1];
+    standard_layout && (one || per_row)
+}
+
+/// Rows of this many values or more are scaled one row per task; shorter ones in blocks.
+const ROWS_PER_TASK_VALUES: usize = 1 << 14;
+
+/// `gradient` times `factors` (one, or one per row), in place where `gradient` is not shared.
+fn scale_rows<E: KernelFloat>(mut gradient: SharedArray<E>, factors: Vec<E>) -> SharedArray<E> {
+    let rows = gradient.shape().first().copied().unwrap_or(1);
+    let values = gradient.as_slice_mut().expect("standard layout");
+    if factors.len() == 1 {
+        let factor = factors[0];
+        values
+            .par_chunks_mut(ROWS_PER_TASK_VALUES)
+            .for_each(|block| block.iter_mut().for_each(|value| *value = *value * factor));
+    } else {
+        let columns = (values.len() / rows.max(1)).max(1);
+        let rows_per_task = (ROWS_PER_TASK_VALUES / columns).max(1);
+        values
+            .par_chunks_mut(columns * rows_per_task)
+            .zip(factors.par_chunks(rows_per_task))
+            .for_each(|(rows, factors)| {
+                for (row, &factor) in rows.chunks_mut(columns).zip(factors) {
+                    row.iter_mut().for_each(|value| *value = *value * factor);
+                }
+            });
+    }
+    gradient
+}
+
+/// A float tensor of `B` holding `values` (moved, not copied, on NdArray).
+pub(crate) fn tensor_of<B: Backend, const D: usize, E: KernelFloat>(
+    values: Vec<E>,
+    shape: [usize; D],
+    device: &B::Device,
+    dtype: DType,
+) -> Tensor<B, D> {
+    Tensor::from_data(TensorData::new(values, shape), (device, dtype))
+}
+
+/// The values of a small tensor (per-row targets, class weights) as `E`.
+pub(crate) fn small_values<B: Backend, const D: usize, E: KernelFloat>(
+    tensor: &Tensor<B, D>,
+) -> Vec<E> {
+    tensor
+        .clone()
+        .into_data()
+        .convert::<E>()
+        .into_vec()
+        .expect("converted to the element type")
+}
+
+fn primitive<B: Backend, const D: usize>(tensor: &Tensor<B, D>) -> Option<NdArrayTensor> {
+    let tensor: &dyn Any = tensor;
+    if let Some(tensor) = tensor.downcast_ref::<Tensor<NdArray<f32>, D>>() {
+        return Some(tensor.clone().into_primitive().tensor());
+    }
+    if let Some(tensor) = tensor.downcast_ref::<Tensor<NdArray<f64>, D>>() {
+        return Some(tensor.clone().into_primitive().tensor());
+    }
+    #[cfg(feature = "autodiff")]
+    {
+        use burn::backend::Autodiff;
+        if let Some(tensor) = tensor.downcast_ref::<Tensor<Autodiff<NdArray<f32>>, D>>() {
+            return Some(tensor.clone().inner().into_primitive().tensor());
+        }
+        if let Some(tensor) = tensor.downcast_ref::<Tensor<Autodiff<NdArray<f64>>, D>>() {
+            return Some(tensor.clone().inner().into_primitive().tensor());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_nonpositive_is_within_two_ulp_of_exp() {
+        let mut worst_ulps = 0.0f64;
+        for step in 0..=2_000_000 {
+            let x = -87.3 * step as f32 / 2_000_000.0;
+            let exact = (x as f64).exp();
+            let approx = f32::exp_nonpositive(x) as f64;
+            let ulp = (exact as f32).next_up() as f64 - exact as f32 as f64;
+            worst_ulps = worst_ulps.max((approx - exact).abs() / ulp);
+        }
+        assert!(worst_ulps <= 2.0, "worst error {worst_ulps} ulp");
+    }
+
+    #[test]
+    fn exp_nonpositive_edges() {
+        assert_eq!(f32::exp_nonpositive(0.0), 1.0);
+        assert_eq!(f32::exp_nonpositive(-0.0), 1.0);
+        assert_eq!(f32::exp_nonpositive(f32::NEG_INFINITY), 0.0);
+        assert_eq!(f32::exp_nonpositive(-1e4), 0.0);
+        assert_eq!(f32::exp_nonpositive(-88.0), 0.0);
+        assert!(f32::exp_nonpositive(f32::NAN).is_nan());
+        let smallest = f32::exp_nonpositive(-87.33654);
+        assert!(smallest > 0.0 && smallest.is_normal(), "{smallest}");
+    }
+
+    #[test]
+    fn lane_reductions_cover_every_element() {
+        for len in [0, 1, 15, 16, 17, 40, 1000] {
+            let values: Vec<f32> = (0..len).map(|i| (i % 7) as f32 - 3.0).collect();
+            let weights: Vec<f32> = (0..len).map(|i| (i % 3) as f32).collect();
+            let sum: f32 = values.iter().sum();
+            let weighted: f32 = values.iter().zip(&weights).map(|(v, w)| v * w).sum();
+            let max = values.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            assert_eq!(lane_sum(&values, |v| v), sum, "sum of {len}");
+            assert_eq!(lane_sum_weighted(&values, &weights, |v, w| v * w), weighted);
+            assert_eq!(lane_max(&values), max, "max of {len}");
+        }
+    }
+}
