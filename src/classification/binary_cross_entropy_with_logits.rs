@@ -2,14 +2,21 @@
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::tensor::Tensor;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::backend::Backend;
+use burn::tensor::{Tensor, TensorData};
 
-use crate::gradient::{Constant, Elementwise, finite_or_zero};
+use crate::gradient::{
+    Constant, Elementwise, finite_or_zero, gradient_carrier, needs_gradient, sum_gradient_carrier,
+    with_gradient,
+};
 use crate::last_dim::LastDimWeight;
 use crate::numerics::log1p;
 use crate::reduction::Reduction;
+#[cfg(feature = "ndarray")]
+use crate::specialized::binary_cross_entropy_with_logits::{
+    BceWithLogits, BceWithLogitsInputs, bce_with_logits,
+};
 use crate::validation::{check_same_shape, check_weight_option};
 
 const LOSS: &str = "BinaryCrossEntropyWithLogitsLoss";
@@ -95,6 +102,25 @@ impl<B: Backend> BinaryCrossEntropyWithLogitsLoss<B> {
         targets: Tensor<B, D>,
     ) -> Tensor<B, 1> {
         let batch_size = logits.dims()[0];
+        #[cfg(feature = "ndarray")]
+        if let Some(computed) = self.kernel(&logits, &targets, false) {
+            let count = logits.shape().num_elements() as f64;
+            let factor = self.reduction.factor(count, batch_size);
+            let value = Tensor::from_data(
+                TensorData::new(vec![computed.sum * factor], [1]),
+                (&logits.device(), logits.dtype()),
+            );
+            let scaled = |carrier: Tensor<B, 1>| carrier * factor;
+            let logits_carrier = computed
+                .logits_gradient
+                .and_then(|gradient| sum_gradient_carrier(&logits, || gradient))
+                .map(scaled);
+            let targets_carrier = computed
+                .targets_gradient
+                .and_then(|gradient| sum_gradient_carrier(&targets, || gradient))
+                .map(scaled);
+            return with_gradient(with_gradient(value, logits_carrier), targets_carrier);
+        }
         self.elementwise(logits, targets)
             .reduced(self.reduction, batch_size)
     }
@@ -105,7 +131,41 @@ impl<B: Backend> BinaryCrossEntropyWithLogitsLoss<B> {
         logits: Tensor<B, D>,
         targets: Tensor<B, D>,
     ) -> Tensor<B, D> {
+        #[cfg(feature = "ndarray")]
+        if let Some(computed) = self.kernel(&logits, &targets, true) {
+            let losses = computed.losses.expect("asked for every loss");
+            let logits_carrier = computed
+                .logits_gradient
+                .and_then(|gradient| gradient_carrier(&logits, || gradient));
+            let targets_carrier = computed
+                .targets_gradient
+                .and_then(|gradient| gradient_carrier(&targets, || gradient));
+            return with_gradient(with_gradient(losses, logits_carrier), targets_carrier);
+        }
         self.elementwise(logits, targets).unreduced()
+    }
+
+    /// The loss by the one-pass NdArray kernel of [`specialized::binary_cross_entropy_with_logits`]
+    /// (every loss when `unreduced`, else their sum); `None` on other backends.
+    #[cfg(feature = "ndarray")]
+    fn kernel<const D: usize>(
+        &self,
+        logits: &Tensor<B, D>,
+        targets: &Tensor<B, D>,
+        unreduced: bool,
+    ) -> Option<BceWithLogits<B, D>> {
+        let dims = logits.dims();
+        check_same_shape(LOSS, "targets", "logits", &dims, &targets.dims());
+        LastDimWeight::new(LOSS, "weight", self.weight.as_ref(), &dims);
+        LastDimWeight::new(LOSS, "pos_weight", self.pos_weight.as_ref(), &dims);
+        let inputs = BceWithLogitsInputs {
+            weight: self.weight.as_ref(),
+            pos_weight: self.pos_weight.as_ref(),
+            unreduced,
+            logits_gradient: needs_gradient(logits),
+            targets_gradient: needs_gradient(targets),
+        };
+        bce_with_logits(logits, targets, inputs)
     }
 
     fn elementwise<const D: usize>(

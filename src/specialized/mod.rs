@@ -13,6 +13,8 @@
 #[cfg(feature = "autodiff")]
 pub(crate) mod autodiff;
 #[cfg(feature = "ndarray")]
+pub(crate) mod binary_cross_entropy_with_logits;
+#[cfg(feature = "ndarray")]
 pub(crate) mod cross_entropy;
 #[cfg(feature = "ndarray")]
 mod ndarray;
