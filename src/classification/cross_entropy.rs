@@ -234,24 +234,14 @@ impl<B: Backend> CrossEntropyLoss<B> {
         targets: Tensor<B, DT, Int>,
     ) -> IndexLosses<B, D> {
         let targets = self.index_targets(&logits.dims(), targets, self.check_targets);
-        #[cfg(feature = "ndarray")]
-        if let Some(computed) = self.index_kernel(&logits, &targets) {
-            let carrier = computed.gradient.and_then(|gradient| {
-                dim_sum_gradient_carrier(&logits, || same_type(gradient), CLASS_DIM)
-            });
-            return IndexLosses {
-                losses: with_gradient(same_type(computed.losses), carrier),
-                z_terms: computed.z_terms.map(same_type),
-                targets,
-            };
-        }
-        let (losses, z_terms, log_softmax) = self.index_values(logits.clone().constant(), &targets);
-        let carrier = dim_sum_gradient_carrier(
-            &logits,
-            || self.index_gradient(log_softmax, &targets),
-            CLASS_DIM,
-        )
-        .map(finite_or_zero);
+        let (losses, z_terms, gradient) = self.index_values_and_gradient(
+            logits.clone().constant(),
+            &targets,
+            needs_gradient(&logits),
+        );
+        let carrier = gradient
+            .and_then(|gradient| dim_sum_gradient_carrier(&logits, || gradient, CLASS_DIM))
+            .map(finite_or_zero);
         IndexLosses {
             losses: with_gradient(losses, carrier),
             z_terms,
@@ -259,13 +249,37 @@ impl<B: Backend> CrossEntropyLoss<B> {
         }
     }
 
-    /// [`index_losses`](Self::index_losses) by the one-pass NdArray kernel of
-    /// [`specialized::cross_entropy`]; `None` on other backends and for `(N, C, d1, ..., dk)`.
+    /// The per-position loss of detached `logits` (z-loss included, 0 where ignored), its z-loss
+    /// part, and with `with_gradient` the gradient of [`index_gradient`](Self::index_gradient):
+    /// by the one-pass kernel on NdArray, else by the generic tensor operations.
+    pub(crate) fn index_values_and_gradient<const D: usize>(
+        &self,
+        logits: Tensor<B, D>,
+        targets: &ClassIndexTargets<B, D>,
+        with_gradient: bool,
+    ) -> (Tensor<B, D>, Option<Tensor<B, D>>, Option<Tensor<B, D>>) {
+        #[cfg(feature = "ndarray")]
+        if let Some(computed) = self.index_kernel(&logits, targets, with_gradient) {
+            return (
+                same_type(computed.losses),
+                computed.z_terms.map(same_type),
+                computed.gradient.map(same_type),
+            );
+        }
+        let (losses, z_terms, log_softmax) = self.index_values(logits, targets);
+        let gradient = with_gradient.then(|| self.index_gradient(log_softmax, targets));
+        (losses, z_terms, gradient)
+    }
+
+    /// [`index_values_and_gradient`](Self::index_values_and_gradient) by the one-pass NdArray
+    /// kernel of [`specialized::cross_entropy`]; `None` on other backends and for
+    /// `(N, C, d1, ..., dk)`.
     #[cfg(feature = "ndarray")]
     fn index_kernel<const D: usize>(
         &self,
         logits: &Tensor<B, D>,
         targets: &ClassIndexTargets<B, D>,
+        with_gradient: bool,
     ) -> Option<specialized::cross_entropy::IndexCrossEntropy<B>> {
         if D != 2 {
             return None;
@@ -278,7 +292,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
             label_smoothing: self.label_smoothing as f64,
             z_loss: self.z_loss as f64,
         };
-        specialized::cross_entropy::index_cross_entropy(logits, inputs, needs_gradient(logits))
+        specialized::cross_entropy::index_cross_entropy(logits, inputs, with_gradient)
     }
 
     /// Checks class-index targets against logits of shape `dims` and prepares them.

@@ -209,26 +209,25 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
                 targets.clone().slice(start..end),
                 false,
             );
-            let (losses, z_terms, log_softmax) =
-                self.cross_entropy.index_values(logits, &chunk_targets);
+            let (losses, z_terms, logits_grad) = self.cross_entropy.index_values_and_gradient(
+                logits,
+                &chunk_targets,
+                needs_gradient,
+            );
             loss_sum = loss_sum + losses.sum();
             if let Some(z_terms) = z_terms {
                 z_sum = z_sum + z_terms.sum();
             }
             total_weight = total_weight + chunk_targets.total_weight();
             valid_count = valid_count + chunk_targets.valid_count();
-            if !needs_gradient {
+            let Some(logits_grad) = logits_grad else {
                 continue;
-            }
-            let logits_grad: Tensor<B, 2> = self
-                .cross_entropy
-                .index_gradient(log_softmax, &chunk_targets);
+            };
             if wants_hidden_grad {
                 hidden_grads.push(logits_grad.clone().matmul(projection_values.clone()));
             }
-            // Moved, not cloned, into the sum, so the `[V, H]` accumulator is added in place.
             projection_grad = projection_grad
-                .map(|sum| sum + logits_grad.clone().transpose().matmul(hidden_chunk));
+                .map(|sum| add_transposed_product(sum, logits_grad.clone(), hidden_chunk));
             bias_grad = bias_grad.map(|sum| sum + logits_grad.sum_dim(0).squeeze_dim(0));
         }
 
@@ -262,4 +261,31 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
         let value = with_gradient(value, projection_carrier);
         (with_gradient(value, bias_carrier), z_loss)
     }
+}
+
+/// Rows of the `[V, H]` projection gradient added at a time.
+const PROJECTION_BLOCK: usize = 4096;
+
+/// `sum + gradientᵀ · hidden` for a chunk's logits `gradient` (`[n, V]`) and `hidden` (`[n, H]`),
+/// added to the `[V, H]` accumulator `sum` in blocks of rows, each in place: the whole product
+/// would be a second buffer of the accumulator's size (131 MB at V = 32000, H = 1024).
+fn add_transposed_product<B: Backend>(
+    mut sum: Tensor<B, 2>,
+    gradient: Tensor<B, 2>,
+    hidden: Tensor<B, 2>,
+) -> Tensor<B, 2> {
+    let [rows, classes] = gradient.dims();
+    for start in (0..classes).step_by(PROJECTION_BLOCK) {
+        let end = (start + PROJECTION_BLOCK).min(classes);
+        let block = gradient
+            .clone()
+            .slice([0..rows, start..end])
+            .transpose()
+            .matmul(hidden.clone());
+        // The product on the left, so the addition reuses its buffer; the slice of `sum` is a
+        // view, released before the assignment, which then writes into `sum` in place.
+        let updated = block + sum.clone().slice(start..end);
+        sum = sum.slice_assign(start..end, updated);
+    }
+    sum
 }

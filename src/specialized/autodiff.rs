@@ -157,3 +157,85 @@ fn carry<IB: Backend, const D: usize, const DR: usize>(
     };
     Tensor::from_primitive(TensorPrimitive::Float(output))
 }
+
+#[cfg(all(test, feature = "ndarray"))]
+mod tests {
+    use super::*;
+    use burn::backend::NdArray;
+    use burn::tensor::TensorData;
+
+    type Known = Autodiff<NdArray<f32>>;
+    /// Not in [`on_known_autodiff`]'s list: 32-bit integers make it another type.
+    type Unknown = Autodiff<NdArray<f32, i32>>;
+
+    fn values<const D: usize>(tensor: Tensor<Known, D>) -> Vec<f32> {
+        tensor.into_data().to_vec().expect("f32 values")
+    }
+
+    #[test]
+    fn tracking_is_read_from_the_graph_on_known_backends_only() {
+        let device = Default::default();
+        let leaf = Tensor::<Known, 1>::from_floats([1.0, 2.0], &device).require_grad();
+        let intermediate = leaf.clone() * 2.0;
+        let constant = Tensor::<Known, 1>::from_floats([1.0, 2.0], &device);
+        assert_eq!(is_tracked(&leaf), Some(true));
+        assert_eq!(is_tracked(&intermediate), Some(true));
+        assert_eq!(is_tracked(&(constant.clone() * 2.0)), Some(false));
+        assert_eq!(is_tracked(&constant), Some(false));
+        let unknown = Tensor::<Unknown, 1>::from_floats([1.0], &device).require_grad();
+        assert_eq!(is_tracked(&unknown), None);
+        assert!(is_tracked(&Tensor::<NdArray, 1>::from_floats([1.0], &device)).is_none());
+    }
+
+    #[test]
+    fn a_carrier_is_zero_and_passes_its_gradient_times_the_upstream_one() {
+        let device = Default::default();
+        let input =
+            Tensor::<Known, 2>::from_floats([[1.0, 2.0], [3.0, 4.0]], &device).require_grad();
+        let gradient = Tensor::<Known, 2>::from_floats([[0.5, -1.0], [2.0, 0.25]], &device);
+        let carrier = gradient_carrier(&input, gradient.clone(), [2, 1])
+            .unwrap_or_else(|_| panic!("a known backend"));
+        assert_eq!(values(carrier.clone()), [0.0, 0.0]);
+        // Per-row upstream gradients 3 and -2, as a weighted sum of the rows passes back.
+        let upstream = Tensor::<Known, 2>::from_floats([[3.0], [-2.0]], &device);
+        let grads = (carrier * upstream).sum().backward();
+        let got = input.grad(&grads).expect("a gradient");
+        assert_eq!(
+            got.into_data().to_vec::<f32>().unwrap(),
+            [1.5, -3.0, -4.0, -0.5]
+        );
+
+        let total =
+            gradient_carrier(&input, gradient, [1]).unwrap_or_else(|_| panic!("a known backend"));
+        let grads = (total * 0.5).backward();
+        let got = input.grad(&grads).expect("a gradient");
+        assert_eq!(
+            got.into_data().to_vec::<f32>().unwrap(),
+            [0.25, -0.5, 1.0, 0.125]
+        );
+    }
+
+    #[test]
+    fn a_broadcast_input_gets_its_gradient_summed_back() {
+        let device = Default::default();
+        let input = Tensor::<Known, 2>::from_floats([[1.0]], &device).require_grad();
+        let gradient = Tensor::<Known, 2>::from_data(
+            TensorData::new(vec![1.0f32, 2.0, 3.0, 4.0], [2, 2]),
+            &device,
+        );
+        let carrier = gradient_carrier(&input, gradient, [2, 2])
+            .unwrap_or_else(|_| panic!("a known backend"));
+        let grads = carrier.sum().backward();
+        let got = input.grad(&grads).expect("a gradient");
+        assert_eq!(got.dims(), [1, 1]);
+        assert_eq!(got.into_data().to_vec::<f32>().unwrap(), [10.0]);
+    }
+
+    #[test]
+    fn an_unknown_backend_gets_the_gradient_back() {
+        let device = Default::default();
+        let input = Tensor::<Unknown, 1>::from_floats([1.0], &device).require_grad();
+        let gradient = Tensor::<Unknown, 1>::from_floats([2.0], &device);
+        assert!(gradient_carrier(&input, gradient, [1]).is_err());
+    }
+}

@@ -1,0 +1,172 @@
+//! The NdArray kernels of `src/specialized` against the generic code they replace, at widths the
+//! PyTorch fixtures do not reach (rows longer than the kernels' 16 vector lanes, with a
+//! remainder): the same inputs on `Autodiff<NdArray<f32>>` (specialized) and on a backend the
+//! crate does not know (generic), values and gradients, every option.
+#![cfg(feature = "ndarray")]
+
+mod common;
+
+use burn::tensor::backend::Backend;
+use burn::tensor::{Int, Tensor, TensorData};
+use burn_losses::*;
+use common::gradcheck::uniform;
+use common::{Array, GenericAutodiff, NdArrayAutodiff, Tolerance, assert_close};
+
+const SAME: Tolerance = Tolerance {
+    relative: 1e-5,
+    absolute: 1e-6,
+};
+
+fn floats<B: Backend>(values: &[f64], shape: [usize; 2]) -> Tensor<B, 2> {
+    let values: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+    Tensor::from_data(TensorData::new(values, shape), &Default::default())
+}
+
+fn reference(data: TensorData) -> Array {
+    Array {
+        shape: data.shape.to_vec(),
+        data: data.iter::<f64>().collect(),
+    }
+}
+
+/// Loss value, input gradient and (when given) the second input's gradient.
+type Outputs = Vec<TensorData>;
+
+fn assert_same(what: &str, specialized: Outputs, generic: Outputs) {
+    assert_eq!(specialized.len(), generic.len(), "{what}: outputs");
+    for (index, (s, g)) in specialized.into_iter().zip(generic).enumerate() {
+        assert_close(&format!("{what} output {index}"), s, &reference(g), SAME);
+    }
+}
+
+fn cross_entropy<B: burn::tensor::backend::AutodiffBackend>(
+    config: &CrossEntropyLossConfig,
+    logits: &[f64],
+    targets: &[i64],
+    shape: [usize; 2],
+    reduced: bool,
+) -> Outputs {
+    let device = Default::default();
+    let logits = floats::<B>(logits, shape).require_grad();
+    let targets =
+        Tensor::<B, 1, Int>::from_data(TensorData::new(targets.to_vec(), [shape[0]]), &device);
+    let loss = config.init::<B>(&device);
+    let value = if reduced {
+        loss.forward(logits.clone(), targets)
+    } else {
+        let upstream = floats::<B>(&uniform(shape[0], -1.0, 1.0, 9), [shape[0], 1]);
+        let losses: Tensor<B, 1> = loss.forward_no_reduction(logits.clone(), targets);
+        (losses.unsqueeze_dim::<2>(1) * upstream).sum()
+    };
+    let grads = value.backward();
+    vec![
+        value.into_data(),
+        logits.grad(&grads).expect("a gradient").into_data(),
+    ]
+}
+
+#[test]
+fn cross_entropy_kernel_matches_the_generic_code() {
+    for (rows, classes) in [(64, 1000), (9, 37), (5, 16), (3, 1)] {
+        let logits = uniform(rows * classes, -8.0, 8.0, rows as u64);
+        let mut targets: Vec<i64> = (0..rows).map(|i| ((i * 7) % classes) as i64).collect();
+        targets[rows / 2] = -100;
+        let weight: Vec<f32> = (0..classes).map(|c| 0.5 + (c % 4) as f32 * 0.25).collect();
+        for (with_weight, smoothing, z_loss) in [
+            (false, 0.0, 0.0),
+            (true, 0.0, 0.0),
+            (false, 0.1, 0.0),
+            (true, 0.2, 1e-3),
+            (false, 0.0, 1e-2),
+        ] {
+            for reduction in [Reduction::Mean, Reduction::Sum] {
+                let config = CrossEntropyLossConfig::new()
+                    .with_weight(with_weight.then(|| weight.clone()))
+                    .with_label_smoothing(smoothing)
+                    .with_z_loss(z_loss)
+                    .with_reduction(reduction);
+                for reduced in [true, false] {
+                    let what = format!(
+                        "[{rows}, {classes}] weight {with_weight} smoothing {smoothing} \
+                         z {z_loss} {reduction:?} reduced {reduced}"
+                    );
+                    let shape = [rows, classes];
+                    assert_same(
+                        &what,
+                        cross_entropy::<NdArrayAutodiff>(
+                            &config, &logits, &targets, shape, reduced,
+                        ),
+                        cross_entropy::<GenericAutodiff>(
+                            &config, &logits, &targets, shape, reduced,
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn bce_with_logits<B: burn::tensor::backend::AutodiffBackend>(
+    config: &BinaryCrossEntropyWithLogitsLossConfig,
+    logits: &[f64],
+    targets: &[f64],
+    shape: [usize; 2],
+    reduced: bool,
+) -> Outputs {
+    let device = Default::default();
+    let logits = floats::<B>(logits, shape).require_grad();
+    let targets = floats::<B>(targets, shape).require_grad();
+    let loss = config.init::<B>(&device);
+    let value = if reduced {
+        loss.forward(logits.clone(), targets.clone())
+    } else {
+        let upstream = floats::<B>(&uniform(shape[0] * shape[1], -1.0, 1.0, 8), shape);
+        (loss.forward_no_reduction(logits.clone(), targets.clone()) * upstream).sum()
+    };
+    let grads = value.backward();
+    vec![
+        value.into_data(),
+        logits.grad(&grads).expect("a logits gradient").into_data(),
+        targets
+            .grad(&grads)
+            .expect("a targets gradient")
+            .into_data(),
+    ]
+}
+
+#[test]
+fn bce_with_logits_kernel_matches_the_generic_code() {
+    for (rows, columns) in [(32, 100), (7, 16), (4, 3)] {
+        let mut logits = uniform(rows * columns, -30.0, 30.0, 3);
+        logits[0] = 1e4;
+        logits[1] = -1e4;
+        logits[2] = 0.0;
+        let targets = uniform(rows * columns, 0.0, 1.0, 4);
+        let weight: Vec<f32> = (0..columns).map(|c| 0.5 + (c % 3) as f32 * 0.5).collect();
+        let pos_weight: Vec<f32> = (0..columns).map(|c| 0.25 + (c % 5) as f32).collect();
+        for (weight, pos_weight) in [
+            (None, None),
+            (Some(weight.clone()), None),
+            (None, Some(pos_weight.clone())),
+            (Some(weight.clone()), Some(pos_weight.clone())),
+            (Some(vec![2.0]), Some(vec![3.0])),
+        ] {
+            let config = BinaryCrossEntropyWithLogitsLossConfig::new()
+                .with_weight(weight.clone())
+                .with_pos_weight(pos_weight.clone());
+            for reduced in [true, false] {
+                let what = format!(
+                    "[{rows}, {columns}] weight {} pos_weight {} reduced {reduced}",
+                    weight.is_some(),
+                    pos_weight.is_some()
+                );
+                let shape = [rows, columns];
+                assert_same(
+                    &what,
+                    bce_with_logits::<NdArrayAutodiff>(&config, &logits, &targets, shape, reduced),
+                    bce_with_logits::<GenericAutodiff>(&config, &logits, &targets, shape, reduced),
+                );
+            }
+        }
+    }
+}
