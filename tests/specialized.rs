@@ -39,24 +39,48 @@ fn assert_same(what: &str, specialized: Outputs, generic: Outputs) {
     }
 }
 
+/// Cross entropy of `(N, C, P)` logits (`P = 1`: the `(N, C)` case, as a user passes it).
 fn cross_entropy<B: burn::tensor::backend::AutodiffBackend>(
     config: &CrossEntropyLossConfig,
     logits: &[f64],
     targets: &[i64],
-    shape: [usize; 2],
+    [samples, classes, positions]: [usize; 3],
     reduced: bool,
 ) -> Outputs {
     let device = Default::default();
-    let logits = floats::<B>(logits, shape).require_grad();
-    let targets =
-        Tensor::<B, 1, Int>::from_data(TensorData::new(targets.to_vec(), [shape[0]]), &device);
     let loss = config.init::<B>(&device);
+    let upstream = || {
+        let values = uniform(samples * positions, -1.0, 1.0, 9);
+        floats::<B>(&values, [samples, positions])
+    };
+    if positions == 1 {
+        let logits = floats::<B>(logits, [samples, classes]).require_grad();
+        let targets =
+            Tensor::<B, 1, Int>::from_data(TensorData::new(targets.to_vec(), [samples]), &device);
+        let value = if reduced {
+            loss.forward(logits.clone(), targets)
+        } else {
+            let losses: Tensor<B, 1> = loss.forward_no_reduction(logits.clone(), targets);
+            (losses.unsqueeze_dim::<2>(1) * upstream()).sum()
+        };
+        let grads = value.backward();
+        return vec![
+            value.into_data(),
+            logits.grad(&grads).expect("a gradient").into_data(),
+        ];
+    }
+    let logits = floats::<B>(logits, [samples, classes * positions])
+        .reshape([samples, classes, positions])
+        .require_grad();
+    let targets = Tensor::<B, 2, Int>::from_data(
+        TensorData::new(targets.to_vec(), [samples, positions]),
+        &device,
+    );
     let value = if reduced {
         loss.forward(logits.clone(), targets)
     } else {
-        let upstream = floats::<B>(&uniform(shape[0], -1.0, 1.0, 9), [shape[0], 1]);
-        let losses: Tensor<B, 1> = loss.forward_no_reduction(logits.clone(), targets);
-        (losses.unsqueeze_dim::<2>(1) * upstream).sum()
+        let losses: Tensor<B, 2> = loss.forward_no_reduction(logits.clone(), targets);
+        (losses * upstream()).sum()
     };
     let grads = value.backward();
     vec![
@@ -67,10 +91,21 @@ fn cross_entropy<B: burn::tensor::backend::AutodiffBackend>(
 
 #[test]
 fn cross_entropy_kernel_matches_the_generic_code() {
-    for (rows, classes) in [(64, 1000), (9, 37), (5, 16), (3, 1)] {
-        let logits = uniform(rows * classes, -8.0, 8.0, rows as u64);
-        let mut targets: Vec<i64> = (0..rows).map(|i| ((i * 7) % classes) as i64).collect();
-        targets[rows / 2] = -100;
+    // (N, C, positions): rows wider than the 16 lanes with a remainder, and image-like inputs
+    // with more positions than the kernel's 64-position blocks.
+    for (rows, classes, positions) in [
+        (64, 1000, 1),
+        (9, 37, 1),
+        (5, 16, 1),
+        (3, 1, 1),
+        (3, 5, 77),
+        (2, 21, 130),
+    ] {
+        let logits = uniform(rows * classes * positions, -8.0, 8.0, rows as u64);
+        let mut targets: Vec<i64> = (0..rows * positions)
+            .map(|i| ((i * 7) % classes) as i64)
+            .collect();
+        targets[rows * positions / 2] = -100;
         let weight: Vec<f32> = (0..classes).map(|c| 0.5 + (c % 4) as f32 * 0.25).collect();
         for (with_weight, smoothing, z_loss) in [
             (false, 0.0, 0.0),
@@ -87,10 +122,10 @@ fn cross_entropy_kernel_matches_the_generic_code() {
                     .with_reduction(reduction);
                 for reduced in [true, false] {
                     let what = format!(
-                        "[{rows}, {classes}] weight {with_weight} smoothing {smoothing} \
-                         z {z_loss} {reduction:?} reduced {reduced}"
+                        "[{rows}, {classes}, {positions}] weight {with_weight} \
+                         smoothing {smoothing} z {z_loss} {reduction:?} reduced {reduced}"
                     );
-                    let shape = [rows, classes];
+                    let shape = [rows, classes, positions];
                     assert_same(
                         &what,
                         cross_entropy::<NdArrayAutodiff>(

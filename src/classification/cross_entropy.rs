@@ -14,7 +14,7 @@ use crate::gradient::{
 };
 use crate::reduction::Reduction;
 #[cfg(feature = "ndarray")]
-use crate::specialized::{self, same_type};
+use crate::specialized;
 use crate::validation::{check_same_shape, check_weight_option, fail, fail_option};
 
 const LOSS: &str = "CrossEntropyLoss";
@@ -260,11 +260,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
     ) -> (Tensor<B, D>, Option<Tensor<B, D>>, Option<Tensor<B, D>>) {
         #[cfg(feature = "ndarray")]
         if let Some(computed) = self.index_kernel(&logits, targets, with_gradient) {
-            return (
-                same_type(computed.losses),
-                computed.z_terms.map(same_type),
-                computed.gradient.map(same_type),
-            );
+            return (computed.losses, computed.z_terms, computed.gradient);
         }
         let (losses, z_terms, log_softmax) = self.index_values(logits, targets);
         let gradient = with_gradient.then(|| self.index_gradient(log_softmax, targets));
@@ -272,22 +268,18 @@ impl<B: Backend> CrossEntropyLoss<B> {
     }
 
     /// [`index_values_and_gradient`](Self::index_values_and_gradient) by the one-pass NdArray
-    /// kernel of [`specialized::cross_entropy`]; `None` on other backends and for
-    /// `(N, C, d1, ..., dk)`.
+    /// kernel of [`specialized::cross_entropy`]; `None` on other backends.
     #[cfg(feature = "ndarray")]
     fn index_kernel<const D: usize>(
         &self,
         logits: &Tensor<B, D>,
         targets: &ClassIndexTargets<B, D>,
         with_gradient: bool,
-    ) -> Option<specialized::cross_entropy::IndexCrossEntropy<B>> {
-        if D != 2 {
-            return None;
-        }
+    ) -> Option<specialized::cross_entropy::IndexCrossEntropy<B, D>> {
         let inputs = specialized::cross_entropy::IndexCrossEntropyInputs {
-            indices: &same_type(targets.indices.clone()),
-            weights: &same_type(targets.weights.clone()),
-            valid: &same_type(targets.valid.clone()),
+            indices: &targets.indices,
+            weights: &targets.weights,
+            valid: &targets.valid,
             class_weight: self.weight.as_ref(),
             label_smoothing: self.label_smoothing as f64,
             z_loss: self.z_loss as f64,
