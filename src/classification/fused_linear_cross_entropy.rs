@@ -186,8 +186,9 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
         let needs_gradient = wants_hidden_grad || wants_projection_grad || wants_bias_grad;
         let hidden_values = hidden.clone().constant();
         let projection_values = projection.clone().constant();
-        let projection_t = projection_values.clone().transpose();
-        let bias_values = bias.clone().map(|bias| bias.constant().unsqueeze::<2>());
+        let bias_values = bias
+            .clone()
+            .map(|bias| bias.constant().unsqueeze_dim::<2>(1));
 
         let device = hidden.device();
         let zero = || Tensor::<B, 1>::zeros([1], &device);
@@ -197,16 +198,24 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
         let mut projection_grad = wants_projection_grad.then(|| projection_values.zeros_like());
         let mut bias_grad = wants_bias_grad.then(|| Tensor::<B, 1>::zeros([classes], &device));
 
+        // Each chunk's logits are computed transposed, `W · hᵀ` as `[V, n]`: both operands of
+        // every matmul below are then row-major (NdArray copies a transposed operand into a new
+        // buffer, which for `Wᵀ` would be the size of W in every chunk), and the classes of one
+        // row are a column, the layout of a one-sample `(1, V, n)` input to cross entropy.
         for start in (0..rows).step_by(self.chunk_size) {
             let end = (start + self.chunk_size).min(rows);
+            let chunk_rows = end - start;
             let hidden_chunk = hidden_values.clone().slice(start..end);
-            let mut logits = hidden_chunk.clone().matmul(projection_t.clone());
+            let mut logits_t = projection_values
+                .clone()
+                .matmul(hidden_chunk.clone().transpose());
             if let Some(bias) = &bias_values {
-                logits = logits + bias.clone();
+                logits_t = logits_t + bias.clone();
             }
+            let logits: Tensor<B, 3> = logits_t.reshape([1, classes, chunk_rows]);
             let chunk_targets = self.cross_entropy.index_targets(
                 &logits.dims(),
-                targets.clone().slice(start..end),
+                targets.clone().slice(start..end).reshape([1, chunk_rows]),
                 false,
             );
             let (losses, z_terms, logits_grad) = self.cross_entropy.index_values_and_gradient(
@@ -223,12 +232,17 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
             let Some(logits_grad) = logits_grad else {
                 continue;
             };
+            let logits_grad_t: Tensor<B, 2> = logits_grad.reshape([classes, chunk_rows]);
             if wants_hidden_grad {
-                hidden_grads.push(logits_grad.clone().matmul(projection_values.clone()));
+                let hidden_grad = logits_grad_t
+                    .clone()
+                    .transpose()
+                    .matmul(projection_values.clone());
+                hidden_grads.push(hidden_grad);
             }
-            projection_grad = projection_grad
-                .map(|sum| add_transposed_product(sum, logits_grad.clone(), hidden_chunk));
-            bias_grad = bias_grad.map(|sum| sum + logits_grad.sum_dim(0).squeeze_dim(0));
+            projection_grad =
+                projection_grad.map(|sum| add_product(sum, logits_grad_t.clone(), hidden_chunk));
+            bias_grad = bias_grad.map(|sum| sum + logits_grad_t.sum_dim(1).squeeze_dim(1));
         }
 
         // The reduction's factor (1, 1/Σw or 1/N) scales the value and the stored gradients.
@@ -266,22 +280,19 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
 /// Rows of the `[V, H]` projection gradient added at a time.
 const PROJECTION_BLOCK: usize = 4096;
 
-/// `sum + gradientᵀ · hidden` for a chunk's logits `gradient` (`[n, V]`) and `hidden` (`[n, H]`),
-/// added to the `[V, H]` accumulator `sum` in blocks of rows, each in place: the whole product
-/// would be a second buffer of the accumulator's size (131 MB at V = 32000, H = 1024).
-fn add_transposed_product<B: Backend>(
+/// `sum + gradient_t · hidden` for a chunk's transposed logits gradient `gradient_t` (`[V, n]`)
+/// and `hidden` (`[n, H]`), added to the `[V, H]` accumulator `sum` in blocks of rows, each in
+/// place: the whole product would be a second buffer of the accumulator's size (131 MB at
+/// V = 32000, H = 1024).
+fn add_product<B: Backend>(
     mut sum: Tensor<B, 2>,
-    gradient: Tensor<B, 2>,
+    gradient_t: Tensor<B, 2>,
     hidden: Tensor<B, 2>,
 ) -> Tensor<B, 2> {
-    let [rows, classes] = gradient.dims();
+    let classes = gradient_t.dims()[0];
     for start in (0..classes).step_by(PROJECTION_BLOCK) {
         let end = (start + PROJECTION_BLOCK).min(classes);
-        let block = gradient
-            .clone()
-            .slice([0..rows, start..end])
-            .transpose()
-            .matmul(hidden.clone());
+        let block = gradient_t.clone().slice(start..end).matmul(hidden.clone());
         // The product on the left, so the addition reuses its buffer; the slice of `sum` is a
         // view, released before the assignment, which then writes into `sum` in place.
         let updated = block + sum.clone().slice(start..end);

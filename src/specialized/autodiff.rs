@@ -216,6 +216,25 @@ mod tests {
     }
 
     #[test]
+    fn a_per_position_upstream_scales_every_class() {
+        let device = Default::default();
+        let input = Tensor::<Known, 3>::zeros([2, 3, 2], &device).require_grad();
+        let gradient = Tensor::<Known, 3>::from_data(
+            TensorData::new((1..=12).map(|v| v as f32).collect::<Vec<_>>(), [2, 3, 2]),
+            &device,
+        );
+        let carrier = gradient_carrier(&input, gradient, [2, 1, 2])
+            .unwrap_or_else(|_| panic!("a known backend"));
+        let upstream = Tensor::<Known, 3>::from_floats([[[1.0, -1.0]], [[2.0, 0.5]]], &device);
+        let grads = (carrier * upstream).sum().backward();
+        let got = input.grad(&grads).expect("a gradient");
+        let expected = [
+            1.0, -2.0, 3.0, -4.0, 5.0, -6.0, 14.0, 4.0, 18.0, 5.0, 22.0, 6.0,
+        ];
+        assert_eq!(got.into_data().to_vec::<f32>().unwrap(), expected);
+    }
+
+    #[test]
     fn a_broadcast_input_gets_its_gradient_summed_back() {
         let device = Default::default();
         let input = Tensor::<Known, 2>::from_floats([[1.0]], &device).require_grad();

@@ -184,9 +184,9 @@ pub(crate) fn run_on_values<B: Backend, const D: usize, K: FloatKernel>(
 }
 
 /// `gradient · upstream` computed in place and across threads on NdArray, where `upstream` is
-/// one value or one per row of a 2-D `gradient` (what a reduced or per-row loss passes back).
-/// Hands both back for any other backend or shape. Burn's own multiplication broadcasts the
-/// per-row case on one thread.
+/// one value or one per position (what a reduced or per-row/per-pixel loss passes back). Hands
+/// both back for any other backend or shape. Burn's own multiplication broadcasts the
+/// per-position case into a new buffer, on one thread.
 pub(crate) fn scale_in_place<P: 'static>(gradient: P, upstream: P) -> Result<P, (P, P)> {
     let (gradient, upstream) = match (downcast(gradient), downcast(upstream)) {
         (Ok(gradient), Ok(upstream)) => (gradient, upstream),
@@ -204,7 +204,7 @@ pub(crate) fn scale_in_place<P: 'static>(gradient: P, upstream: P) -> Result<P, 
             ) =>
         {
             let factors = upstream.view().iter().copied().collect();
-            Ok(NdArrayTensor::from(scale_rows(
+            Ok(NdArrayTensor::from(scale_positions(
                 gradient.into_shared(),
                 factors,
             )))
@@ -217,7 +217,7 @@ pub(crate) fn scale_in_place<P: 'static>(gradient: P, upstream: P) -> Result<P, 
             ) =>
         {
             let factors = upstream.view().iter().copied().collect();
-            Ok(NdArrayTensor::from(scale_rows(
+            Ok(NdArrayTensor::from(scale_positions(
                 gradient.into_shared(),
                 factors,
             )))
@@ -229,37 +229,55 @@ pub(crate) fn scale_in_place<P: 'static>(gradient: P, upstream: P) -> Result<P, 
         .map_err(|(gradient, upstream)| (same_type(gradient), same_type(upstream)))
 }
 
-/// Whether [`scale_rows`] covers this case: one factor, or one per row of a 2-D gradient.
+/// Whether [`scale_positions`] covers this case: one factor, or one per position of a
+/// gradient with a class dimension (`upstream` is `gradient`'s shape with dimension 1 of size 1:
+/// a per-row or per-pixel loss).
 fn scalable(gradient: &[usize], upstream: &[usize], standard_layout: bool) -> bool {
     let one = upstream.iter().product::<usize>() == 1;
-    let per_row = gradient.len() == 2 && upstream == [gradient[0], 1];
-    standard_layout && (one || per_row)
+    let per_position = gradient.len() >= 2
+        && upstream.len() == gradient.len()
+        && upstream[0] == gradient[0]
+        && upstream[1] == 1
+        && upstream[2..] == gradient[2..];
+    standard_layout && (one || per_position)
 }
 
-/// Rows of this many values or more are scaled one row per task; shorter ones in blocks.
-const ROWS_PER_TASK_VALUES: usize = 1 << 14;
+/// Samples of this many values or more are scaled one per task; smaller ones in groups.
+const VALUES_PER_TASK: usize = 1 << 14;
 
-/// `gradient` times `factors` (one, or one per row), in place where `gradient` is not shared.
-fn scale_rows<E: KernelFloat>(mut gradient: SharedArray<E>, factors: Vec<E>) -> SharedArray<E> {
-    let rows = gradient.shape().first().copied().unwrap_or(1);
+/// `gradient` times `factors` (one, or one per position: `(N, 1, d1, ...)` against the
+/// gradient's `(N, C, d1, ...)`), in place where `gradient` is not shared.
+fn scale_positions<E: KernelFloat>(
+    mut gradient: SharedArray<E>,
+    factors: Vec<E>,
+) -> SharedArray<E> {
+    let samples = gradient.shape().first().copied().unwrap_or(1).max(1);
     let values = gradient.as_slice_mut().expect("standard layout");
     if factors.len() == 1 {
         let factor = factors[0];
         values
-            .par_chunks_mut(ROWS_PER_TASK_VALUES)
+            .par_chunks_mut(VALUES_PER_TASK)
             .for_each(|block| block.iter_mut().for_each(|value| *value = *value * factor));
-    } else {
-        let columns = (values.len() / rows.max(1)).max(1);
-        let rows_per_task = (ROWS_PER_TASK_VALUES / columns).max(1);
-        values
-            .par_chunks_mut(columns * rows_per_task)
-            .zip(factors.par_chunks(rows_per_task))
-            .for_each(|(rows, factors)| {
-                for (row, &factor) in rows.chunks_mut(columns).zip(factors) {
-                    row.iter_mut().for_each(|value| *value = *value * factor);
-                }
-            });
+        return gradient;
     }
+    let sample_len = (values.len() / samples).max(1);
+    let positions = (factors.len() / samples).max(1);
+    let samples_per_task = (VALUES_PER_TASK / sample_len).max(1);
+    values
+        .par_chunks_mut(sample_len * samples_per_task)
+        .zip(factors.par_chunks(positions * samples_per_task))
+        .for_each(|(samples, factors)| {
+            for (sample, factors) in samples
+                .chunks_mut(sample_len)
+                .zip(factors.chunks(positions))
+            {
+                for class in sample.chunks_mut(positions) {
+                    for (value, &factor) in class.iter_mut().zip(factors) {
+                        *value = *value * factor;
+                    }
+                }
+            }
+        });
     gradient
 }
 
