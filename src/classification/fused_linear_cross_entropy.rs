@@ -198,17 +198,28 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
         let mut projection_grad = wants_projection_grad.then(|| projection_values.zeros_like());
         let mut bias_grad = wants_bias_grad.then(|| Tensor::<B, 1>::zeros([classes], &device));
 
-        // Each chunk's logits are computed transposed, `W · hᵀ` as `[V, n]`: both operands of
-        // every matmul below are then row-major (NdArray copies a transposed operand into a new
-        // buffer, which for `Wᵀ` would be the size of W in every chunk), and the classes of one
-        // row are a column, the layout of a one-sample `(1, V, n)` input to cross entropy.
+        // Each chunk's logits are computed transposed, `W · hᵀ` as `[V, n]`, so the classes of
+        // one row are a column: the layout of a one-sample `(1, V, n)` input to cross entropy,
+        // whose gradient `Gᵀ` then multiplies row blocks of W and h without transposed copies.
+        // Every product with W takes it in blocks of rows: NdArray copies each matmul operand,
+        // and a copy of all of W (131 MB at V = 32000, H = 1024) in every chunk would outweigh
+        // the chunk itself.
+        let class_blocks: Vec<_> = (0..classes)
+            .step_by(PROJECTION_BLOCK)
+            .map(|start| start..(start + PROJECTION_BLOCK).min(classes))
+            .collect();
         for start in (0..rows).step_by(self.chunk_size) {
             let end = (start + self.chunk_size).min(rows);
             let chunk_rows = end - start;
             let hidden_chunk = hidden_values.clone().slice(start..end);
-            let mut logits_t = projection_values
-                .clone()
-                .matmul(hidden_chunk.clone().transpose());
+            let hidden_chunk_t = hidden_chunk.clone().transpose();
+            let logits_blocks = class_blocks.iter().map(|block| {
+                projection_values
+                    .clone()
+                    .slice(block.clone())
+                    .matmul(hidden_chunk_t.clone())
+            });
+            let mut logits_t = Tensor::cat(logits_blocks.collect(), 0);
             if let Some(bias) = &bias_values {
                 logits_t = logits_t + bias.clone();
             }
@@ -234,14 +245,30 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
             };
             let logits_grad_t: Tensor<B, 2> = logits_grad.reshape([classes, chunk_rows]);
             if wants_hidden_grad {
-                let hidden_grad = logits_grad_t
-                    .clone()
-                    .transpose()
-                    .matmul(projection_values.clone());
+                let mut hidden_grad = hidden_chunk.zeros_like();
+                for block in &class_blocks {
+                    let gradient_block = logits_grad_t.clone().slice(block.clone()).transpose();
+                    let projection_block = projection_values.clone().slice(block.clone());
+                    hidden_grad = hidden_grad + gradient_block.matmul(projection_block);
+                }
                 hidden_grads.push(hidden_grad);
             }
-            projection_grad =
-                projection_grad.map(|sum| add_product(sum, logits_grad_t.clone(), hidden_chunk));
+            if let Some(sum) = projection_grad {
+                let mut sum = sum;
+                for block in &class_blocks {
+                    // The product on the left, so the addition reuses its buffer; the slice of
+                    // `sum` is a view, released before the assignment, which then writes into
+                    // `sum` in place (the whole `[V, H]` product would be a second buffer of
+                    // its size).
+                    let product = logits_grad_t
+                        .clone()
+                        .slice(block.clone())
+                        .matmul(hidden_chunk.clone());
+                    let updated = product + sum.clone().slice(block.clone());
+                    sum = sum.slice_assign(block.clone(), updated);
+                }
+                projection_grad = Some(sum);
+            }
             bias_grad = bias_grad.map(|sum| sum + logits_grad_t.sum_dim(1).squeeze_dim(1));
         }
 
@@ -277,26 +304,5 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
     }
 }
 
-/// Rows of the `[V, H]` projection gradient added at a time.
+/// Rows of the `[V, H]` projection taken by one matmul.
 const PROJECTION_BLOCK: usize = 4096;
-
-/// `sum + gradient_t · hidden` for a chunk's transposed logits gradient `gradient_t` (`[V, n]`)
-/// and `hidden` (`[n, H]`), added to the `[V, H]` accumulator `sum` in blocks of rows, each in
-/// place: the whole product would be a second buffer of the accumulator's size (131 MB at
-/// V = 32000, H = 1024).
-fn add_product<B: Backend>(
-    mut sum: Tensor<B, 2>,
-    gradient_t: Tensor<B, 2>,
-    hidden: Tensor<B, 2>,
-) -> Tensor<B, 2> {
-    let classes = gradient_t.dims()[0];
-    for start in (0..classes).step_by(PROJECTION_BLOCK) {
-        let end = (start + PROJECTION_BLOCK).min(classes);
-        let block = gradient_t.clone().slice(start..end).matmul(hidden.clone());
-        // The product on the left, so the addition reuses its buffer; the slice of `sum` is a
-        // view, released before the assignment, which then writes into `sum` in place.
-        let updated = block + sum.clone().slice(start..end);
-        sum = sum.slice_assign(start..end, updated);
-    }
-    sum
-}
