@@ -205,3 +205,44 @@ fn bce_with_logits_kernel_matches_the_generic_code() {
         }
     }
 }
+
+fn nll<B: burn::tensor::backend::AutodiffBackend>(
+    log_probs: &[f64],
+    targets: &[i64],
+    [samples, classes, positions]: [usize; 3],
+) -> Outputs {
+    let device = Default::default();
+    let loss = NllLossConfig::new()
+        .with_weight(Some((0..classes).map(|c| 1.0 + c as f32 / 8.0).collect()))
+        .init::<B>(&device);
+    let log_probs = floats::<B>(log_probs, [samples, classes * positions])
+        .reshape([samples, classes, positions])
+        .require_grad();
+    let targets = Tensor::<B, 2, Int>::from_data(
+        TensorData::new(targets.to_vec(), [samples, positions]),
+        &device,
+    );
+    let value = loss.forward(log_probs.clone(), targets);
+    let grads = value.backward();
+    vec![
+        value.into_data(),
+        log_probs.grad(&grads).expect("a gradient").into_data(),
+    ]
+}
+
+#[test]
+fn nll_kernel_matches_the_generic_code() {
+    for (samples, classes, positions) in [(64, 1000, 1), (2, 21, 130)] {
+        let log_probs = uniform(samples * classes * positions, -9.0, 0.0, 5);
+        let mut targets: Vec<i64> = (0..samples * positions)
+            .map(|i| ((i * 5) % classes) as i64)
+            .collect();
+        targets[1] = -100;
+        let shape = [samples, classes, positions];
+        assert_same(
+            &format!("nll {shape:?}"),
+            nll::<NdArrayAutodiff>(&log_probs, &targets, shape),
+            nll::<GenericAutodiff>(&log_probs, &targets, shape),
+        );
+    }
+}

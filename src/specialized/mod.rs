@@ -18,6 +18,8 @@ pub(crate) mod binary_cross_entropy_with_logits;
 pub(crate) mod cross_entropy;
 #[cfg(feature = "ndarray")]
 mod ndarray;
+#[cfg(feature = "ndarray")]
+pub(crate) mod nll;
 
 use std::any::Any;
 
