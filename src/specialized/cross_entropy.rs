@@ -12,8 +12,8 @@ use num_traits::NumCast;
 use rayon::prelude::*;
 
 use super::ndarray::{
-    FloatKernel, KernelFloat, lane_max, lane_sum, lane_sum_weighted, run_on_values, small_values,
-    tensor_of,
+    FloatKernel, KernelFloat, int_values, lane_max, lane_sum, lane_sum_weighted, run_on_values,
+    small_values, tensor_of,
 };
 
 /// The options of the loss, and the prepared per-position targets of shape `(N, 1, d1, ...)`
@@ -87,13 +87,7 @@ impl<B: Backend, const D: usize> FloatKernel for Kernel<'_, B, D> {
             z_loss: cast(inputs.z_loss),
         };
         let targets = Targets {
-            indices: inputs
-                .indices
-                .clone()
-                .into_data()
-                .convert::<i64>()
-                .into_vec()
-                .expect("converted to i64"),
+            indices: int_values(inputs.indices),
             weights: small_values(inputs.weights),
             valid: small_values(inputs.valid),
         };

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use super::{downcast, same_type};
 use burn::tensor::backend::Backend;
-use burn::tensor::{DType, Element, Tensor, TensorData};
+use burn::tensor::{DType, Element, Int, Tensor, TensorData};
 
 /// A float element a kernel computes in.
 pub(crate) trait KernelFloat: num_traits::Float + Element + Send + Sync {
@@ -315,16 +315,60 @@ pub(crate) fn tensor_of<B: Backend, const D: usize, E: KernelFloat>(
     Tensor::from_data(TensorData::new(values, shape), (device, dtype))
 }
 
-/// The values of a small tensor (per-row targets, class weights) as `E`.
+/// The values of a small tensor (per-row targets, class weights) as `E`: read from NdArray's
+/// buffer where it is one (`into_data` of a shared NdArray tensor walks it element by element,
+/// ~25 ns each), else through `into_data`.
 pub(crate) fn small_values<B: Backend, const D: usize, E: KernelFloat>(
     tensor: &Tensor<B, D>,
 ) -> Vec<E> {
-    tensor
-        .clone()
-        .into_data()
-        .convert::<E>()
-        .into_vec()
-        .expect("converted to the element type")
+    fn cast<E: KernelFloat>(value: impl num_traits::ToPrimitive) -> E {
+        <E as num_traits::NumCast>::from(value).expect("a float")
+    }
+    match primitive(tensor) {
+        Some(NdArrayTensor::F32(storage)) => storage.view().iter().map(|&v| cast(v)).collect(),
+        Some(NdArrayTensor::F64(storage)) => storage.view().iter().map(|&v| cast(v)).collect(),
+        _ => tensor
+            .clone()
+            .into_data()
+            .convert::<E>()
+            .into_vec()
+            .expect("converted to the element type"),
+    }
+}
+
+/// The values of an integer tensor (class indices) as `i64`, as [`small_values`].
+pub(crate) fn int_values<B: Backend, const D: usize>(tensor: &Tensor<B, D, Int>) -> Vec<i64> {
+    match int_primitive(tensor) {
+        Some(NdArrayTensor::I64(storage)) => storage.view().iter().copied().collect(),
+        Some(NdArrayTensor::I32(storage)) => storage.view().iter().map(|&v| v as i64).collect(),
+        _ => tensor
+            .clone()
+            .into_data()
+            .convert::<i64>()
+            .into_vec()
+            .expect("converted to i64"),
+    }
+}
+
+fn int_primitive<B: Backend, const D: usize>(tensor: &Tensor<B, D, Int>) -> Option<NdArrayTensor> {
+    let tensor: &dyn Any = tensor;
+    if let Some(tensor) = tensor.downcast_ref::<Tensor<NdArray<f32>, D, Int>>() {
+        return Some(tensor.clone().into_primitive());
+    }
+    if let Some(tensor) = tensor.downcast_ref::<Tensor<NdArray<f64>, D, Int>>() {
+        return Some(tensor.clone().into_primitive());
+    }
+    #[cfg(feature = "autodiff")]
+    {
+        use burn::backend::Autodiff;
+        if let Some(tensor) = tensor.downcast_ref::<Tensor<Autodiff<NdArray<f32>>, D, Int>>() {
+            return Some(tensor.clone().into_primitive());
+        }
+        if let Some(tensor) = tensor.downcast_ref::<Tensor<Autodiff<NdArray<f64>>, D, Int>>() {
+            return Some(tensor.clone().into_primitive());
+        }
+    }
+    None
 }
 
 fn primitive<B: Backend, const D: usize>(tensor: &Tensor<B, D>) -> Option<NdArrayTensor> {

@@ -5,7 +5,9 @@
 use burn::tensor::backend::Backend;
 use burn::tensor::{DType, Int, Tensor};
 
-use super::ndarray::{FloatKernel, KernelFloat, run_on_values, small_values, tensor_of};
+use super::ndarray::{
+    FloatKernel, KernelFloat, int_values, run_on_values, small_values, tensor_of,
+};
 
 /// The prepared per-position targets of shape `(N, 1, d1, ...)` (ignored positions: weight and
 /// validity 0, index 0).
@@ -53,14 +55,7 @@ impl<B: Backend, const D: usize> FloatKernel for Kernel<'_, B, D> {
         let dims = self.dims;
         let classes = dims[1];
         let positions: usize = dims[2..].iter().product();
-        let indices: Vec<i64> = self
-            .inputs
-            .indices
-            .clone()
-            .into_data()
-            .convert::<i64>()
-            .into_vec()
-            .expect("converted to i64");
+        let indices = int_values(self.inputs.indices);
         let weights: Vec<E> = small_values(self.inputs.weights);
         let valid: Vec<E> = small_values(self.inputs.valid);
         // Position p = n·S + s of the targets is element (n·C + class)·S + s of the input.
