@@ -271,6 +271,13 @@ fn scale_positions<E: KernelFloat>(
                 .chunks_mut(sample_len)
                 .zip(factors.chunks(positions))
             {
+                if let [factor] = factors {
+                    // A row: one factor for all its classes.
+                    sample
+                        .iter_mut()
+                        .for_each(|value| *value = *value * *factor);
+                    continue;
+                }
                 for class in sample.chunks_mut(positions) {
                     for (value, &factor) in class.iter_mut().zip(factors) {
                         *value = *value * factor;
