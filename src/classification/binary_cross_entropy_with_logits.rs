@@ -145,7 +145,7 @@ impl<B: Backend> BinaryCrossEntropyWithLogitsLoss<B> {
         self.elementwise(logits, targets).unreduced()
     }
 
-    /// The loss by the one-pass NdArray kernel of [`specialized::binary_cross_entropy_with_logits`]
+    /// The loss by the one-pass NdArray kernel of [`bce_with_logits`]
     /// (every loss when `unreduced`, else their sum); `None` on other backends.
     #[cfg(feature = "ndarray")]
     fn kernel<const D: usize>(

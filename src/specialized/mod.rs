@@ -1,14 +1,19 @@
 //! Paths for the backends this crate knows by name.
 //!
-//! Every loss is written once against `B: Backend`, and that generic code runs everywhere. Burn's
-//! generic tensor API cannot express two things a loss needs to be lean: a backward step of its
-//! own (so a closed-form gradient is handed to the autodiff graph as it is, without the
-//! `sum(input · gradient)` product and the ones tensor of its backward pass), and whether an
-//! intermediate tensor is tracked at all (so a loss does not compute the gradient of a target
-//! nobody differentiates). Where `B` is, at run time, one of the backends listed in
-//! [`on_known_autodiff`] (a `TypeId` comparison through [`Any`]), the loss takes the path below;
-//! on any other backend it takes the generic one. The parity suite replays every fixture on both
-//! (`tests/common`'s `generic` backend has no specialized path).
+//! Every loss is written once against `B: Backend`, and that generic code runs everywhere. Where
+//! `B` is, at run time, one of the backends named here (a `TypeId` comparison through [`Any`]),
+//! a loss also takes a path Burn's generic tensor API cannot express:
+//!
+//! - [`autodiff`]: on `Autodiff<NdArray>` and `Autodiff<Wgpu>`, a closed-form gradient is a
+//!   backward step of its own (no `sum(input · gradient)` product, no ones tensor in its backward
+//!   pass), and whether a tensor is tracked is read from its graph node, so a constant target
+//!   gets no gradient computed.
+//! - [`cross_entropy`], [`nll`], [`binary_cross_entropy_with_logits`]: one-pass kernels over the
+//!   buffers of NdArray tensors (with or without autodiff), in f32 and f64.
+//!
+//! On any other backend the loss takes the generic path. The parity suite replays every fixture
+//! on both (`tests/common`'s `generic` backend has no specialized path), and
+//! `tests/specialized.rs` compares the kernels with the generic code directly.
 
 #[cfg(feature = "autodiff")]
 pub(crate) mod autodiff;
