@@ -4,6 +4,7 @@
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, IndexingUpdateOp, Int, Tensor};
 
+use crate::indexing::gather;
 use crate::validation::{check_class_indices, check_weight_len, fail};
 
 /// The class dimension of `(N, C)` and `(N, C, d1, ..., dk)` inputs, as in PyTorch.
@@ -135,7 +136,7 @@ impl<B: Backend, const D: usize> ClassIndexTargets<B, D> {
             Some(class_weight) => {
                 let shape = indices.shape();
                 let flat: Tensor<B, 1, Int> = indices.clone().flatten(0, D - 1);
-                class_weight.clone().select(0, flat).reshape(shape) * valid.clone()
+                gather(class_weight.clone(), 0, flat).reshape(shape) * valid.clone()
             }
             None => valid.clone(),
         };
@@ -248,7 +249,7 @@ impl<B: Backend, const D: usize> LogSoftmax<B, D> {
 
     /// `log_softmax(x)` of the classes at `indices` (gathered along the class dimension).
     pub fn gather_log_probs(&self, indices: Tensor<B, D, Int>) -> Tensor<B, D> {
-        (self.logits.clone().gather(CLASS_DIM, indices) - self.max.clone())
+        (gather(self.logits.clone(), CLASS_DIM, indices) - self.max.clone())
             - self.log_sum_exp.clone()
     }
 

@@ -3,6 +3,7 @@
 
 mod class_targets;
 mod gradient;
+mod indexing;
 mod last_dim;
 mod numerics;
 mod reduction;

@@ -6,11 +6,10 @@ mod common;
 
 use std::cell::RefCell;
 
-use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Tensor, TensorData};
 use burn_losses::*;
 use common::replay::{GRADIENT, cases};
-use common::{Array, F32, assert_close, assert_scalar, load_fixture, number};
+use common::{Array, F32, Lane, assert_close, assert_scalar, load_fixture, number};
 use serde_json::Value;
 
 // ------------------------------------------------------------------------------------------------
@@ -23,40 +22,50 @@ const REDUCTIONS: [(Reduction, &str); 3] = [
     (Reduction::BatchMean, "batchmean"),
 ];
 
-type GradientReader<B> = Box<dyn Fn(&<B as AutodiffBackend>::Gradients) -> Option<TensorData>>;
+type GradientReader<B> = Box<dyn Fn(&<B as Lane>::Gradients) -> Option<TensorData>>;
 
-/// A case's input tensors, built on demand at the rank the loss takes; the ones PyTorch
-/// differentiates (the keys of `grads`) are tracked, and their gradients read back later.
-struct Inputs<'a, B: AutodiffBackend> {
+/// A case's input tensors, built on demand at the rank the loss takes; when `track` is set, the
+/// ones PyTorch differentiates (the keys of `grads`) are tracked, and their gradients read back
+/// later.
+struct Inputs<'a, B: Lane> {
     case: &'a Value,
     device: &'a B::Device,
+    track: bool,
     tracked: RefCell<Vec<(String, GradientReader<B>)>>,
 }
 
-impl<'a, B: AutodiffBackend> Inputs<'a, B> {
-    fn new(case: &'a Value, device: &'a B::Device) -> Self {
+impl<'a, B: Lane> Inputs<'a, B> {
+    fn new(case: &'a Value, device: &'a B::Device, track: bool) -> Self {
         Self {
             case,
             device,
+            track,
             tracked: RefCell::new(Vec::new()),
         }
     }
 
     fn get<const R: usize>(&self, name: &str) -> Tensor<B, R> {
         let tensor = Array::from_json(&self.case["inputs"][name]).float::<B, R>(self.device);
-        if self.case["grads"]["sum"].get(name).is_none() {
+        if !self.track || self.case["grads"]["sum"].get(name).is_none() {
             return tensor;
         }
-        let tensor = tensor.require_grad();
+        let tensor = B::track(tensor);
         let handle = tensor.clone();
         self.tracked.borrow_mut().push((
             name.to_string(),
-            Box::new(move |grads| handle.grad(grads).map(|grad| grad.into_data())),
+            Box::new(move |grads| B::grad(&handle, grads)),
         ));
         tensor
     }
 
-    fn check_gradients(&self, what: &str, grads: &B::Gradients) {
+    /// Differentiates `value` (when tracked, on an autodiff lane) and checks every gradient.
+    fn check_gradients(&self, what: &str, value: Tensor<B, 1>) {
+        if !self.track {
+            return;
+        }
+        let Some(grads) = B::backward(value) else {
+            return;
+        };
         let name = self.case["name"].as_str().expect("a case name");
         let expected = self.case["grads"][what]
             .as_object()
@@ -70,7 +79,7 @@ impl<'a, B: AutodiffBackend> Inputs<'a, B> {
         for (input, read) in tracked.iter() {
             let expected = Array::from_json(&expected[input]);
             // No gradient reached the input: autodiff's zeros.
-            let actual = read(grads).unwrap_or_else(|| {
+            let actual = read(&grads).unwrap_or_else(|| {
                 TensorData::new(vec![0.0f32; expected.data.len()], expected.shape.clone())
             });
             assert_close(
@@ -83,29 +92,36 @@ impl<'a, B: AutodiffBackend> Inputs<'a, B> {
     }
 }
 
-/// Replays one case: every reduction, the unreduced losses, and the gradients of each.
-fn replay<B: AutodiffBackend, const DO: usize>(
+/// Replays one case: every reduction, the unreduced losses, and the gradients of each; on an
+/// autodiff lane again with untracked inputs (values only).
+fn replay<B: Lane, const DO: usize>(
     case: &Value,
     device: &B::Device,
     reduced: &dyn Fn(Reduction, &Inputs<B>) -> Tensor<B, 1>,
     unreduced: &dyn Fn(&Inputs<B>) -> Tensor<B, DO>,
 ) {
-    let name = case["name"].as_str().expect("a case name");
-    for (reduction, key) in REDUCTIONS {
-        let inputs = Inputs::new(case, device);
-        let value = reduced(reduction, &inputs);
-        let expected = number(&case["expected"][key]);
-        assert_scalar(&format!("{name} {key}"), value.to_data(), expected, F32);
-        if reduction != Reduction::BatchMean {
-            inputs.check_gradients(key, &value.backward());
+    for track in [true, false]
+        .into_iter()
+        .take(if B::AUTODIFF { 2 } else { 1 })
+    {
+        let untracked = if track { "" } else { " (untracked)" };
+        let name = &format!("{}{untracked}", case["name"].as_str().expect("a case name"));
+        for (reduction, key) in REDUCTIONS {
+            let inputs = Inputs::new(case, device, track);
+            let value = reduced(reduction, &inputs);
+            let expected = number(&case["expected"][key]);
+            assert_scalar(&format!("{name} {key}"), value.to_data(), expected, F32);
+            if reduction != Reduction::BatchMean {
+                inputs.check_gradients(key, value);
+            }
         }
+        let inputs = Inputs::new(case, device, track);
+        let losses = unreduced(&inputs);
+        let expected = Array::from_json(&case["expected"]["none"]);
+        assert_close(&format!("{name} none"), losses.to_data(), &expected, F32);
+        let upstream: Tensor<B, DO> = Array::from_json(&case["upstream"]).float(device);
+        inputs.check_gradients("none", (losses * upstream).sum());
     }
-    let inputs = Inputs::new(case, device);
-    let losses = unreduced(&inputs);
-    let expected = Array::from_json(&case["expected"]["none"]);
-    assert_close(&format!("{name} none"), losses.to_data(), &expected, F32);
-    let upstream: Tensor<B, DO> = Array::from_json(&case["upstream"]).float(device);
-    inputs.check_gradients("none", &(losses * upstream).sum().backward());
 }
 
 fn margin(case: &Value) -> f32 {
@@ -116,7 +132,7 @@ fn rank(case: &Value, input: &str) -> usize {
     Array::from_json(&case["inputs"][input]).rank()
 }
 
-fn cosine_embedding<B: AutodiffBackend>(device: &B::Device) {
+fn cosine_embedding<B: Lane>(device: &B::Device) {
     for case in cases(&load_fixture("cosine_embedding")) {
         let config = CosineEmbeddingLossConfig::new().with_margin(margin(case));
         let loss = |reduction| config.clone().with_reduction(reduction).init::<B>(device);
@@ -137,7 +153,7 @@ fn cosine_embedding<B: AutodiffBackend>(device: &B::Device) {
     }
 }
 
-fn margin_ranking_case<B: AutodiffBackend, const D: usize>(case: &Value, device: &B::Device) {
+fn margin_ranking_case<B: Lane, const D: usize>(case: &Value, device: &B::Device) {
     let config = MarginRankingLossConfig::new().with_margin(margin(case));
     let loss = |reduction| config.clone().with_reduction(reduction).init::<B>(device);
     replay::<B, D>(
@@ -156,7 +172,7 @@ fn margin_ranking_case<B: AutodiffBackend, const D: usize>(case: &Value, device:
     );
 }
 
-fn margin_ranking<B: AutodiffBackend>(device: &B::Device) {
+fn margin_ranking<B: Lane>(device: &B::Device) {
     for case in cases(&load_fixture("margin_ranking")) {
         match rank(case, "input1") {
             1 => margin_ranking_case::<B, 1>(case, device),
@@ -167,7 +183,7 @@ fn margin_ranking<B: AutodiffBackend>(device: &B::Device) {
     }
 }
 
-fn hinge_embedding_case<B: AutodiffBackend, const D: usize>(case: &Value, device: &B::Device) {
+fn hinge_embedding_case<B: Lane, const D: usize>(case: &Value, device: &B::Device) {
     let config = HingeEmbeddingLossConfig::new().with_margin(margin(case));
     let loss = |reduction| config.clone().with_reduction(reduction).init::<B>(device);
     replay::<B, D>(
@@ -178,7 +194,7 @@ fn hinge_embedding_case<B: AutodiffBackend, const D: usize>(case: &Value, device
     );
 }
 
-fn hinge_embedding<B: AutodiffBackend>(device: &B::Device) {
+fn hinge_embedding<B: Lane>(device: &B::Device) {
     for case in cases(&load_fixture("hinge_embedding")) {
         match rank(case, "input") {
             1 => hinge_embedding_case::<B, 1>(case, device),
@@ -189,7 +205,7 @@ fn hinge_embedding<B: AutodiffBackend>(device: &B::Device) {
     }
 }
 
-fn triplet_margin<B: AutodiffBackend>(device: &B::Device) {
+fn triplet_margin<B: Lane>(device: &B::Device) {
     for case in cases(&load_fixture("triplet_margin")) {
         let options = &case["options"];
         let config = TripletMarginLossConfig::new()
@@ -215,7 +231,7 @@ fn triplet_margin<B: AutodiffBackend>(device: &B::Device) {
     }
 }
 
-fn triplet_with_distance_case<B: AutodiffBackend, Dist: Distance<B>>(
+fn triplet_with_distance_case<B: Lane, Dist: Distance<B>>(
     case: &Value,
     device: &B::Device,
     distance: Dist,
@@ -246,7 +262,7 @@ fn triplet_with_distance_case<B: AutodiffBackend, Dist: Distance<B>>(
     );
 }
 
-fn triplet_margin_with_distance<B: AutodiffBackend>(device: &B::Device) {
+fn triplet_margin_with_distance<B: Lane>(device: &B::Device) {
     for case in cases(&load_fixture("triplet_margin_with_distance")) {
         let distance = &case["options"]["distance"];
         let eps = number(&distance["eps"]) as f32;
@@ -277,6 +293,13 @@ fn triplet_margin_with_distance<B: AutodiffBackend>(device: &B::Device) {
 }
 
 on_every_backend!(
+    cosine_embedding,
+    margin_ranking,
+    hinge_embedding,
+    triplet_margin,
+    triplet_margin_with_distance,
+);
+on_every_plain_backend!(
     cosine_embedding,
     margin_ranking,
     hinge_embedding,

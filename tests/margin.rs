@@ -10,8 +10,8 @@ mod common;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Int, Tensor, TensorData};
 use burn_losses::*;
-use common::load_fixture;
 use common::replay::{Replay, Target, cases, weight_option};
+use common::{Lane, load_fixture};
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------------
@@ -24,7 +24,7 @@ elementwise_parity!(soft_margin, "soft_margin", |_options, reduction, device| {
         .init::<B>(device)
 });
 
-fn multilabel_soft_margin<B: AutodiffBackend>(device: &B::Device) {
+fn multilabel_soft_margin<B: Lane>(device: &B::Device) {
     for case in cases(&load_fixture("multilabel_soft_margin")) {
         let config = MultiLabelSoftMarginLossConfig::new()
             .with_weight(weight_option(&case["options"]["weight"]));
@@ -45,11 +45,11 @@ fn multilabel_soft_margin<B: AutodiffBackend>(device: &B::Device) {
 }
 
 /// The replay reads a target of the input's rank as floats; these are class indices.
-fn as_indices<B: AutodiffBackend>(target: Target<B, 2, 2>) -> Tensor<B, 2, Int> {
+fn as_indices<B: Lane>(target: Target<B, 2, 2>) -> Tensor<B, 2, Int> {
     target.float().int()
 }
 
-fn multilabel_margin<B: AutodiffBackend>(device: &B::Device) {
+fn multilabel_margin<B: Lane>(device: &B::Device) {
     for case in cases(&load_fixture("multilabel_margin")) {
         for check_targets in [true, false] {
             let loss = |reduction| {
@@ -74,7 +74,7 @@ fn multilabel_margin<B: AutodiffBackend>(device: &B::Device) {
     }
 }
 
-fn multi_margin<B: AutodiffBackend>(device: &B::Device) {
+fn multi_margin<B: Lane>(device: &B::Device) {
     for case in cases(&load_fixture("multi_margin")) {
         let options: &Value = &case["options"];
         let config = MultiMarginLossConfig::new()
@@ -446,3 +446,10 @@ mod errors {
             );
     }
 }
+
+on_every_plain_backend!(
+    soft_margin,
+    multilabel_soft_margin,
+    multilabel_margin,
+    multi_margin
+);

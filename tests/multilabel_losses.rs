@@ -5,10 +5,9 @@
 
 mod common;
 
-use burn::tensor::backend::AutodiffBackend;
 use burn_losses::*;
 use common::replay::{Replay, Target, cases};
-use common::{load_fixture, number};
+use common::{Lane, load_fixture, number};
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------------
@@ -54,7 +53,7 @@ elementwise_parity!(
     }
 );
 
-fn zlpr<B: AutodiffBackend>(device: &B::Device) {
+fn zlpr<B: Lane>(device: &B::Device) {
     for case in cases(&load_fixture("zlpr")) {
         let loss = |reduction| {
             ZlprLossConfig::new()
@@ -725,3 +724,5 @@ mod errors {
         );
     }
 }
+
+on_every_plain_backend!(sigmoid_focal, asymmetric, zlpr);

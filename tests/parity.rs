@@ -8,13 +8,10 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 use burn_losses::*;
 use common::replay::{Replay, Target, all_targets_ignored, cases, input_rank, weight_option};
-use common::{load_fixture, number};
+use common::{Lane, load_fixture, number};
 use serde_json::Value;
 
-fn cross_entropy_case<B: AutodiffBackend, const D: usize, const DT: usize>(
-    case: &Value,
-    device: &B::Device,
-) {
+fn cross_entropy_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
     let options = &case["options"];
     let ignore_index = options["ignore_index"].as_i64();
     let config = CrossEntropyLossConfig::new()
@@ -44,7 +41,7 @@ fn cross_entropy_case<B: AutodiffBackend, const D: usize, const DT: usize>(
     .run();
 }
 
-fn cross_entropy<B: AutodiffBackend>(device: &B::Device) {
+fn cross_entropy<B: Lane>(device: &B::Device) {
     for case in cases(&load_fixture("cross_entropy")) {
         match input_rank(case) {
             2 => cross_entropy_case::<B, 2, 1>(case, device),
@@ -56,7 +53,7 @@ fn cross_entropy<B: AutodiffBackend>(device: &B::Device) {
     }
 }
 
-fn nll_case<B: AutodiffBackend, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
+fn nll_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
     let options = &case["options"];
     let ignore_index = options["ignore_index"].as_i64();
     let config = NllLossConfig::new()
@@ -77,7 +74,7 @@ fn nll_case<B: AutodiffBackend, const D: usize, const DT: usize>(case: &Value, d
     .run();
 }
 
-fn nll<B: AutodiffBackend>(device: &B::Device) {
+fn nll<B: Lane>(device: &B::Device) {
     for case in cases(&load_fixture("nll")) {
         match input_rank(case) {
             2 => nll_case::<B, 2, 1>(case, device),
@@ -159,5 +156,13 @@ on_every_backend!(
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     binary_cross_entropy_with_logits_at_infinite_logits,
+    kl_div
+);
+
+on_every_plain_backend!(
+    cross_entropy,
+    nll,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
     kl_div
 );

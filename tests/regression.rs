@@ -5,10 +5,9 @@
 mod common;
 
 use burn::tensor::Tensor;
-use burn::tensor::backend::AutodiffBackend;
 use burn_losses::*;
 use common::replay::{GRADIENT, cases, input_rank};
-use common::{Array, F32, assert_close, assert_scalar, load_fixture, number};
+use common::{Array, F32, Lane, assert_close, assert_scalar, load_fixture, number};
 use serde_json::Value;
 
 elementwise_parity!(mse, "mse", |_options, reduction, device| {
@@ -66,7 +65,7 @@ type Reduced<'a, B, const D: usize, const DV: usize> =
 type Unreduced<'a, B, const D: usize, const DV: usize> =
     &'a dyn Fn(Tensor<B, D>, Tensor<B, D>, Tensor<B, DV>) -> Tensor<B, D>;
 
-fn gaussian_loss<B: AutodiffBackend>(
+fn gaussian_loss<B: Lane>(
     case: &Value,
     reduction: Reduction,
     device: &B::Device,
@@ -78,56 +77,67 @@ fn gaussian_loss<B: AutodiffBackend>(
         .init::<B>(device)
 }
 
-fn replay_gaussian<B: AutodiffBackend, const D: usize, const DV: usize>(
+fn replay_gaussian<B: Lane, const D: usize, const DV: usize>(
     case: &Value,
     device: &B::Device,
     reduced: Reduced<B, D, DV>,
     unreduced: Unreduced<B, D, DV>,
 ) {
-    let name = case["name"].as_str().expect("a case name");
-    let tensor = |key: &str| Array::from_json(&case["inputs"][key]);
-    let inputs = || {
-        (
-            tensor("input").float::<B, D>(device).require_grad(),
-            tensor("target").float::<B, D>(device).require_grad(),
-            tensor("var").float::<B, DV>(device).require_grad(),
-        )
-    };
-    type Tensors<B, const D: usize, const DV: usize> = (Tensor<B, D>, Tensor<B, D>, Tensor<B, DV>);
-    let check_gradients = |what: &str, (input, target, var): &Tensors<B, D, DV>, grads: &_| {
-        let actual = [
-            ("input", input.grad(grads).map(|grad| grad.into_data())),
-            ("target", target.grad(grads).map(|grad| grad.into_data())),
-            ("var", var.grad(grads).map(|grad| grad.into_data())),
-        ];
-        for (key, actual) in actual {
-            let actual = actual.unwrap_or_else(|| panic!("{name}: no gradient for {key}"));
-            let expected = Array::from_json(&case["grads"][what][key]);
-            let what = format!("{name} grad[{what}] {key}");
-            assert_close(&what, actual, &expected, GRADIENT);
-        }
-    };
+    for track in [true, false]
+        .into_iter()
+        .take(if B::AUTODIFF { 2 } else { 1 })
+    {
+        let untracked = if track { "" } else { " (untracked)" };
+        let name = &format!("{}{untracked}", case["name"].as_str().expect("a case name"));
+        let tensor = |key: &str| Array::from_json(&case["inputs"][key]);
+        let inputs = || {
+            (
+                B::track_if(track, tensor("input").float::<B, D>(device)),
+                B::track_if(track, tensor("target").float::<B, D>(device)),
+                B::track_if(track, tensor("var").float::<B, DV>(device)),
+            )
+        };
+        type Tensors<B, const D: usize, const DV: usize> =
+            (Tensor<B, D>, Tensor<B, D>, Tensor<B, DV>);
+        let check_gradients =
+            |what: &str, (input, target, var): &Tensors<B, D, DV>, value: Tensor<B, 1>| {
+                let Some(grads) = B::backward(value).filter(|_| track) else {
+                    return;
+                };
+                let actual = [
+                    ("input", B::grad(input, &grads)),
+                    ("target", B::grad(target, &grads)),
+                    ("var", B::grad(var, &grads)),
+                ];
+                for (key, actual) in actual {
+                    let actual = actual.unwrap_or_else(|| panic!("{name}: no gradient for {key}"));
+                    let expected = Array::from_json(&case["grads"][what][key]);
+                    let what = format!("{name} grad[{what}] {key}");
+                    assert_close(&what, actual, &expected, GRADIENT);
+                }
+            };
 
-    for (reduction, key) in REDUCTIONS {
+        for (reduction, key) in REDUCTIONS {
+            let tensors = inputs();
+            let (input, target, var) = tensors.clone();
+            let value = reduced(reduction, input, target, var);
+            let expected = number(&case["expected"][key]);
+            assert_scalar(&format!("{name} {key}"), value.to_data(), expected, F32);
+            if reduction != Reduction::BatchMean {
+                check_gradients(key, &tensors, value);
+            }
+        }
         let tensors = inputs();
         let (input, target, var) = tensors.clone();
-        let value = reduced(reduction, input, target, var);
-        let expected = number(&case["expected"][key]);
-        assert_scalar(&format!("{name} {key}"), value.to_data(), expected, F32);
-        if reduction != Reduction::BatchMean {
-            check_gradients(key, &tensors, &value.backward());
-        }
+        let losses = unreduced(input, target, var);
+        let expected = Array::from_json(&case["expected"]["none"]);
+        assert_close(&format!("{name} none"), losses.to_data(), &expected, F32);
+        let upstream: Tensor<B, D> = Array::from_json(&case["upstream"]).float(device);
+        check_gradients("none", &tensors, (losses * upstream).sum());
     }
-    let tensors = inputs();
-    let (input, target, var) = tensors.clone();
-    let losses = unreduced(input, target, var);
-    let expected = Array::from_json(&case["expected"]["none"]);
-    assert_close(&format!("{name} none"), losses.to_data(), &expected, F32);
-    let upstream: Tensor<B, D> = Array::from_json(&case["upstream"]).float(device);
-    check_gradients("none", &tensors, &(losses * upstream).sum().backward());
 }
 
-fn gaussian_same_rank<B: AutodiffBackend, const D: usize>(case: &Value, device: &B::Device) {
+fn gaussian_same_rank<B: Lane, const D: usize>(case: &Value, device: &B::Device) {
     replay_gaussian::<B, D, D>(
         case,
         device,
@@ -141,7 +151,7 @@ fn gaussian_same_rank<B: AutodiffBackend, const D: usize>(case: &Value, device: 
     );
 }
 
-fn gaussian_homoscedastic<B: AutodiffBackend, const D: usize, const DV: usize>(
+fn gaussian_homoscedastic<B: Lane, const D: usize, const DV: usize>(
     case: &Value,
     device: &B::Device,
 ) {
@@ -158,7 +168,7 @@ fn gaussian_homoscedastic<B: AutodiffBackend, const D: usize, const DV: usize>(
     );
 }
 
-fn gaussian_nll<B: AutodiffBackend>(device: &B::Device) {
+fn gaussian_nll<B: Lane>(device: &B::Device) {
     for case in cases(&load_fixture("gaussian_nll")) {
         let var_rank = Array::from_json(&case["inputs"]["var"]).rank();
         match (input_rank(case), var_rank) {
@@ -173,6 +183,7 @@ fn gaussian_nll<B: AutodiffBackend>(device: &B::Device) {
 }
 
 on_every_backend!(mse, l1, smooth_l1, huber, poisson_nll, gaussian_nll);
+on_every_plain_backend!(mse, l1, smooth_l1, huber, poisson_nll, gaussian_nll);
 
 mod errors {
     use burn::backend::NdArray;

@@ -8,6 +8,7 @@ use burn::tensor::{Int, Tensor};
 use crate::class_targets::{CLASS_DIM, ClassIndexTargets};
 #[cfg(feature = "ndarray")]
 use crate::gradient::{dim_sum_gradient_carrier, needs_gradient, with_gradient};
+use crate::indexing::gather;
 use crate::reduction::Reduction;
 #[cfg(feature = "ndarray")]
 use crate::specialized;
@@ -148,7 +149,7 @@ impl<B: Backend> NllLoss<B> {
             }
         }
         // The gather's backward scatters into a zero tensor: no graph intermediates to save.
-        let picked = log_probs.gather(CLASS_DIM, targets.indices.clone());
+        let picked = gather(log_probs, CLASS_DIM, targets.indices.clone());
         let losses = targets.zero_ignored(-picked * targets.weights.clone());
         (losses, targets)
     }

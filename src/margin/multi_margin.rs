@@ -6,6 +6,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
 use crate::class_targets::{CLASS_DIM, ClassIndexTargets};
+use crate::indexing::gather;
 use crate::reduction::Reduction;
 use crate::validation::{check_weight_option, fail, fail_option};
 
@@ -155,7 +156,7 @@ impl<B: Backend> MultiMarginLoss<B> {
         );
 
         // z[i, c] = margin - x[i, y_i] + x[i, c], PyTorch's operation order.
-        let target_scores = input.clone().gather(CLASS_DIM, targets.indices.clone());
+        let target_scores = gather(input.clone(), CLASS_DIM, targets.indices.clone());
         let z = target_scores.neg().add_scalar(self.margin) + input.clone();
         let is_target = Tensor::<B, 1, Int>::arange(0..num_classes as i64, &input.device())
             .reshape([1, num_classes])

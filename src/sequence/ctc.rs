@@ -7,6 +7,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, IndexingUpdateOp, Int, Tensor};
 
 use crate::gradient::{Constant, gradient_carrier, with_gradient};
+use crate::indexing::gather;
 use crate::reduction::Reduction;
 use crate::validation::{fail, fail_option};
 
@@ -200,7 +201,7 @@ impl<B: Backend> CtcLoss<B> {
         // the exact derivative (without PyTorch's extra `exp(log_probs)` term, see the rustdoc).
         let detached = log_probs.clone().constant();
         let gather_index: Tensor<B, 3, Int> = labels.clone().unsqueeze_dim(0).repeat_dim(0, time);
-        let label_log_probs = detached.gather(2, gather_index.clone());
+        let label_log_probs = gather(detached, 2, gather_index.clone());
         let skip = skip_allowed(&labels, self.blank);
         let device = label_log_probs.device();
         let steps: Tensor<B, 2, Int> = Tensor::arange(0..time as i64, (&device, int))
@@ -240,9 +241,8 @@ impl<B: Backend> CtcLoss<B> {
 
         let end: Tensor<B, 2, Int> = (target_lengths.clone() * 2).reshape([batch, 1]);
         let no_labels = target_lengths.equal_elem(0).reshape([batch, 1]);
-        let last = alpha.clone().gather(1, end.clone());
-        let before_last = alpha
-            .gather(1, (end.clone() - 1).clamp_min(0))
+        let last = gather(alpha.clone(), 1, end.clone());
+        let before_last = gather(alpha, 1, (end.clone() - 1).clamp_min(0))
             .mask_fill(no_labels, f32::NEG_INFINITY);
         let nll = log_sum_exp(vec![last, before_last]).neg().reshape([batch]);
         let infinite = nll.clone().is_inf();

@@ -33,8 +33,21 @@ pub(crate) fn on_known_autodiff<V: AutodiffVisitor>(visitor: V) -> Result<V::Out
         Ok(output) => return Ok(output),
         Err(visitor) => visitor,
     };
+    // `Wgpu` is `Fusion<CubeBackend<..>>` wherever Burn's `fusion` feature is on (burn-wgpu's
+    // default, so in most applications through feature unification), the `CubeBackend` itself
+    // otherwise; both are listed so the path does not depend on that feature.
     #[cfg(feature = "wgpu")]
     let visitor = match visitor.visit::<burn::backend::Wgpu>() {
+        Ok(output) => return Ok(output),
+        Err(visitor) => visitor,
+    };
+    #[cfg(feature = "wgpu")]
+    let visitor = match visitor.visit::<burn::backend::wgpu::CubeBackend<
+        burn::backend::wgpu::WgpuRuntime,
+        f32,
+        i32,
+        u32,
+    >>() {
         Ok(output) => return Ok(output),
         Err(visitor) => visitor,
     };

@@ -8,14 +8,25 @@ pub mod replay;
 use std::path::PathBuf;
 
 use burn::backend::Autodiff;
-use burn::tensor::backend::Backend;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Element, Int, Tensor, TensorCreationOptions, TensorData};
 use serde_json::Value;
 
 #[cfg(feature = "ndarray")]
 pub type NdArrayAutodiff = Autodiff<burn::backend::NdArray<f32>>;
+/// wgpu without Burn's `fusion`: the `CubeBackend` that `burn::backend::Wgpu` wraps when `fusion`
+/// is on (and is, when it is off).
 #[cfg(feature = "wgpu")]
-pub type WgpuAutodiff = Autodiff<burn::backend::Wgpu>;
+pub type WgpuUnfused =
+    burn::backend::wgpu::CubeBackend<burn::backend::wgpu::WgpuRuntime, f32, i32, u32>;
+#[cfg(feature = "wgpu")]
+pub type WgpuAutodiff = Autodiff<WgpuUnfused>;
+/// wgpu with Burn's `fusion` (`burn::backend::Wgpu` when the feature is on, as it is by default in
+/// `burn-wgpu`): operations are recorded lazily and compiled into fused kernels.
+#[cfg(feature = "fusion")]
+pub type WgpuFusion = burn::backend::Wgpu;
+#[cfg(feature = "fusion")]
+pub type WgpuFusionAutodiff = Autodiff<WgpuFusion>;
 /// A backend the crate has no specialized path for (see `src/specialized`): NdArray with 32-bit
 /// integers, so the generic code is replayed on the CPU too.
 #[cfg(feature = "ndarray")]
@@ -25,39 +36,127 @@ pub type GenericAutodiff = Autodiff<burn::backend::NdArray<f32, i32>>;
 pub type F64Autodiff = Autodiff<burn::backend::NdArray<f64>>;
 
 /// Instantiates generic test functions `fn name<B: AutodiffBackend>(device: &B::Device)` once per
-/// backend enabled by Cargo features: a module per backend, a test per function.
+/// autodiff backend enabled by Cargo features: a module per backend, a test per function.
 #[macro_export]
 macro_rules! on_every_backend {
     ($($test:ident),* $(,)?) => {
-        #[cfg(feature = "ndarray")]
-        mod ndarray {
+        $crate::on_lanes!(
+            [ndarray, "ndarray", $crate::common::NdArrayAutodiff],
+            [generic, "ndarray", $crate::common::GenericAutodiff],
+            [wgpu, "wgpu", $crate::common::WgpuAutodiff],
+            [wgpu_fusion, "fusion", $crate::common::WgpuFusionAutodiff];
+            $($test),*
+        );
+    };
+}
+
+/// Instantiates generic test functions `fn name<B: Lane>(device: &B::Device)` on the plain
+/// backends under those of [`on_every_backend`] (values only; the same functions also go to
+/// [`on_every_backend`] for their gradients).
+#[macro_export]
+macro_rules! on_every_plain_backend {
+    ($($test:ident),* $(,)?) => {
+        $crate::on_lanes!(
+            [ndarray_plain, "ndarray", burn::backend::NdArray<f32>],
+            [wgpu_plain, "wgpu", $crate::common::WgpuUnfused],
+            [wgpu_fusion_plain, "fusion", $crate::common::WgpuFusion];
+            $($test),*
+        );
+    };
+}
+
+/// A module per `[name, Cargo feature, backend]`, a test per function.
+#[macro_export]
+macro_rules! on_lanes {
+    ($([$lane:ident, $feature:literal, $backend:ty]),*; $($test:ident),*) => {
+        $crate::on_lanes!($([$lane, $feature, $backend]),*; [$($test),*]);
+    };
+    ($([$lane:ident, $feature:literal, $backend:ty]),*; $tests:tt) => {
+        $($crate::on_lanes!(@lane $lane, $feature, $backend, $tests);)*
+    };
+    (@lane $lane:ident, $feature:literal, $backend:ty, [$($test:ident),*]) => {
+        #[cfg(feature = $feature)]
+        mod $lane {
             $(
                 #[test]
                 fn $test() {
-                    super::$test::<$crate::common::NdArrayAutodiff>(&Default::default());
-                }
-            )*
-        }
-        #[cfg(feature = "ndarray")]
-        mod generic {
-            $(
-                #[test]
-                fn $test() {
-                    super::$test::<$crate::common::GenericAutodiff>(&Default::default());
-                }
-            )*
-        }
-        #[cfg(feature = "wgpu")]
-        mod wgpu {
-            $(
-                #[test]
-                fn $test() {
-                    super::$test::<$crate::common::WgpuAutodiff>(&Default::default());
+                    super::$test::<$backend>(&Default::default());
                 }
             )*
         }
     };
 }
+
+/// A backend the fixture replays run on: with autodiff (values and gradients, the inputs tracked
+/// and untracked) or without it (values only).
+pub trait Lane: Backend {
+    /// The gradients of one backward pass (`()` without autodiff).
+    type Gradients;
+    /// Whether this lane differentiates.
+    const AUTODIFF: bool;
+    /// `tensor` marked for differentiation where the lane differentiates.
+    fn track<const D: usize>(tensor: Tensor<Self, D>) -> Tensor<Self, D>;
+    /// [`Lane::track`] when `track` is set, else `tensor` unchanged.
+    fn track_if<const D: usize>(track: bool, tensor: Tensor<Self, D>) -> Tensor<Self, D> {
+        if track { Self::track(tensor) } else { tensor }
+    }
+    /// The backward pass from a one-element loss; `None` without autodiff.
+    fn backward(value: Tensor<Self, 1>) -> Option<Self::Gradients>;
+    /// The gradient that reached `tensor`, if any.
+    fn grad<const D: usize>(
+        tensor: &Tensor<Self, D>,
+        gradients: &Self::Gradients,
+    ) -> Option<TensorData>;
+}
+
+impl<B: Backend> Lane for Autodiff<B> {
+    type Gradients = <Self as AutodiffBackend>::Gradients;
+    const AUTODIFF: bool = true;
+
+    fn track<const D: usize>(tensor: Tensor<Self, D>) -> Tensor<Self, D> {
+        tensor.require_grad()
+    }
+
+    fn backward(value: Tensor<Self, 1>) -> Option<Self::Gradients> {
+        Some(value.backward())
+    }
+
+    fn grad<const D: usize>(
+        tensor: &Tensor<Self, D>,
+        gradients: &Self::Gradients,
+    ) -> Option<TensorData> {
+        tensor.grad(gradients).map(|gradient| gradient.into_data())
+    }
+}
+
+macro_rules! plain_lanes {
+    ($($feature:literal $backend:ty),*) => {$(
+        #[cfg(feature = $feature)]
+        impl Lane for $backend {
+            type Gradients = ();
+            const AUTODIFF: bool = false;
+
+            fn track<const D: usize>(tensor: Tensor<Self, D>) -> Tensor<Self, D> {
+                tensor
+            }
+
+            fn backward(_value: Tensor<Self, 1>) -> Option<()> {
+                None
+            }
+
+            fn grad<const D: usize>(_tensor: &Tensor<Self, D>, _gradients: &()) -> Option<TensorData> {
+                None
+            }
+        }
+    )*};
+}
+
+plain_lanes!(
+    "ndarray" burn::backend::NdArray<f32>,
+    "ndarray" burn::backend::NdArray<f32, i32>,
+    "wgpu" WgpuUnfused,
+    "fusion" WgpuFusion
+);
 
 /// Creation options with the backend's own float type. Burn 0.21 otherwise stores a new tensor
 /// in its device's default float type, which the first backend used on that device fixes for

@@ -1,12 +1,13 @@
 //! The fixture replay driver: runs one PyTorch case (every reduction, the unreduced output, and
-//! the gradients of each) against a loss.
+//! the gradients of each) against a loss, on a [`Lane`]: with autodiff, once with tracked inputs
+//! (values and gradients) and once with untracked ones (values), without autodiff once (values).
 
-use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 use burn_losses::Reduction;
 use serde_json::Value;
 
-use super::{Array, F32, Tolerance, assert_close, assert_scalar, number};
+use super::{Array, F32, Lane, Tolerance, assert_close, assert_scalar, number};
 
 /// Gradients are compared with a tighter absolute floor than values: a mean's gradient is
 /// ~1/N per element.
@@ -23,12 +24,12 @@ const REDUCTIONS: [(Reduction, &str); 3] = [
 
 /// A case's target, as the loss takes it.
 #[derive(Clone)]
-pub enum Target<B: AutodiffBackend, const D: usize, const DT: usize> {
+pub enum Target<B: Backend, const D: usize, const DT: usize> {
     Index(Tensor<B, DT, Int>),
     Float(Tensor<B, D>),
 }
 
-impl<B: AutodiffBackend, const D: usize, const DT: usize> Target<B, D, DT> {
+impl<B: Backend, const D: usize, const DT: usize> Target<B, D, DT> {
     pub fn index(self) -> Tensor<B, DT, Int> {
         match self {
             Target::Index(target) => target,
@@ -45,7 +46,7 @@ impl<B: AutodiffBackend, const D: usize, const DT: usize> Target<B, D, DT> {
 }
 
 /// How a loss is called by a fixture case.
-pub struct Replay<'a, B: AutodiffBackend, const D: usize, const DT: usize, const DO: usize> {
+pub struct Replay<'a, B: Lane, const D: usize, const DT: usize, const DO: usize> {
     pub case: &'a Value,
     pub device: &'a B::Device,
     /// `Mean` where PyTorch records NaN but our contract says 0 (every target ignored).
@@ -54,22 +55,22 @@ pub struct Replay<'a, B: AutodiffBackend, const D: usize, const DT: usize, const
     pub unreduced: &'a dyn Fn(Tensor<B, D>, Target<B, D, DT>) -> Tensor<B, DO>,
 }
 
-impl<B: AutodiffBackend, const D: usize, const DT: usize, const DO: usize>
-    Replay<'_, B, D, DT, DO>
-{
+impl<B: Lane, const D: usize, const DT: usize, const DO: usize> Replay<'_, B, D, DT, DO> {
     fn name(&self) -> &str {
         self.case["name"].as_str().expect("a case name")
     }
 
-    fn inputs(&self) -> (Tensor<B, D>, Target<B, D, DT>) {
-        let input = Array::from_json(&self.case["inputs"]["input"])
-            .float(self.device)
-            .require_grad();
+    /// The case's input and target, tracked for differentiation when `track` is set.
+    fn inputs(&self, track: bool) -> (Tensor<B, D>, Target<B, D, DT>) {
+        let input = B::track_if(
+            track,
+            Array::from_json(&self.case["inputs"]["input"]).float(self.device),
+        );
         let target = Array::from_json(&self.case["inputs"]["target"]);
         let target = if target.rank() == DT && DT != D {
             Target::Index(target.int(self.device))
         } else {
-            Target::Float(target.float(self.device).require_grad())
+            Target::Float(B::track_if(track, target.float(self.device)))
         };
         (input, target)
     }
@@ -83,11 +84,11 @@ impl<B: AutodiffBackend, const D: usize, const DT: usize, const DO: usize>
     ) {
         let name = self.name();
         let expected = &self.case["grads"][what];
-        let input_grad = input.grad(grads).expect("the input has a gradient");
+        let input_grad = B::grad(input, grads).expect("the input has a gradient");
         let expected_input = Array::from_json(&expected["input"]);
         assert_close(
             &format!("{name} grad[{what}] input"),
-            input_grad.into_data(),
+            input_grad,
             &expected_input,
             GRADIENT,
         );
@@ -100,20 +101,30 @@ impl<B: AutodiffBackend, const D: usize, const DT: usize, const DO: usize>
                     *value = 0.0;
                 }
             }
-            let target_grad = target.grad(grads).expect("the target has a gradient");
+            let target_grad = B::grad(target, grads).expect("the target has a gradient");
             assert_close(
                 &format!("{name} grad[{what}] target"),
-                target_grad.into_data(),
+                target_grad,
                 &expected_target,
                 GRADIENT,
             );
         }
     }
 
+    /// Replays the case: on an autodiff lane with tracked inputs (values and gradients), then
+    /// with untracked ones (values: a loss may take another path when no gradient is needed);
+    /// elsewhere values only.
     pub fn run(&self) {
-        let name = self.name();
+        self.pass(true);
+        if B::AUTODIFF {
+            self.pass(false);
+        }
+    }
+
+    fn pass(&self, track: bool) {
+        let name = &format!("{}{}", self.name(), if track { "" } else { " (untracked)" });
         for (reduction, key) in REDUCTIONS {
-            let (input, target) = self.inputs();
+            let (input, target) = self.inputs(track);
             let value = (self.reduced)(reduction, input.clone(), target.clone());
             let mut expected = number(&self.case["expected"][key]);
             if reduction == Reduction::Mean && self.mean_over_nothing {
@@ -124,19 +135,25 @@ impl<B: AutodiffBackend, const D: usize, const DT: usize, const DO: usize>
                 expected = 0.0;
             }
             assert_scalar(&format!("{name} {key}"), value.to_data(), expected, F32);
-            if reduction != Reduction::BatchMean {
-                let grads = value.backward();
+            if track
+                && reduction != Reduction::BatchMean
+                && let Some(grads) = B::backward(value)
+            {
                 self.check_gradients(key, &input, &target, &grads);
             }
         }
 
-        let (input, target) = self.inputs();
+        let (input, target) = self.inputs(track);
         let losses = (self.unreduced)(input.clone(), target.clone());
         let expected = Array::from_json(&self.case["expected"]["none"]);
         assert_close(&format!("{name} none"), losses.to_data(), &expected, F32);
+        if !track {
+            return;
+        }
         let upstream: Tensor<B, DO> = Array::from_json(&self.case["upstream"]).float(self.device);
-        let grads = (losses * upstream).sum().backward();
-        self.check_gradients("none", &input, &target, &grads);
+        if let Some(grads) = B::backward((losses * upstream).sum()) {
+            self.check_gradients("none", &input, &target, &grads);
+        }
     }
 }
 
@@ -166,8 +183,8 @@ pub fn all_targets_ignored(case: &Value, ignore_index: Option<i64>) -> bool {
 #[macro_export]
 macro_rules! elementwise_parity {
     ($test:ident, $fixture:literal, |$options:ident, $reduction:ident, $device:ident| $init:expr) => {
-        fn $test<B: burn::tensor::backend::AutodiffBackend>(device: &B::Device) {
-            fn case_at_rank<B: burn::tensor::backend::AutodiffBackend, const D: usize>(
+        fn $test<B: $crate::common::Lane>(device: &B::Device) {
+            fn case_at_rank<B: $crate::common::Lane, const D: usize>(
                 case: &serde_json::Value,
                 device: &B::Device,
             ) {
