@@ -86,6 +86,21 @@ mod tests {
     }
 
     #[test]
+    fn gathers_from_a_transposed_view() {
+        // A (N, C, L) view of a (N, L, C) model output, as sequence models pass to a loss.
+        let device = Default::default();
+        let values: Vec<f32> = (0..24).map(|v| v as f32).collect();
+        let tensor =
+            Tensor::<B, 3>::from_data(TensorData::new(values, [2, 3, 4]), &device).swap_dims(1, 2);
+        let indices = Tensor::<B, 3, Int>::from_data(
+            TensorData::new(vec![0i64, 3, 1, 2, 3, 0], [2, 1, 3]),
+            &device,
+        );
+        let expected = tensor.clone().gather(1, indices.clone()).into_data();
+        assert_eq!(gather(tensor, 1, indices).into_data(), expected);
+    }
+
+    #[test]
     fn gathers_nothing_from_an_empty_batch() {
         let device = Default::default();
         let tensor = Tensor::<B, 2>::zeros([0, 4], &device);
