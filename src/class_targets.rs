@@ -5,6 +5,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, IndexingUpdateOp, Int, Tensor};
 
 use crate::indexing::gather;
+use crate::reduction::{sum, sum_dim};
 use crate::validation::{check_class_indices, check_weight_len, fail};
 
 /// The class dimension of `(N, C)` and `(N, C, d1, ..., dk)` inputs, as in PyTorch.
@@ -150,12 +151,12 @@ impl<B: Backend, const D: usize> ClassIndexTargets<B, D> {
 
     /// The mean's denominator: the summed weight of the non-ignored targets' classes.
     pub fn total_weight(&self) -> Tensor<B, 1> {
-        self.weights.clone().sum()
+        sum(self.weights.clone())
     }
 
     /// The number of non-ignored targets.
     pub fn valid_count(&self) -> Tensor<B, 1> {
-        self.valid.clone().sum()
+        sum(self.valid.clone())
     }
 
     /// `tensor` (of the input's shape) with `values` (one per position) added at each position's
@@ -231,7 +232,7 @@ impl<B: Backend, const D: usize> LogSoftmax<B, D> {
     pub fn new(logits: Tensor<B, D>) -> Self {
         let max = logits.clone().max_dim(CLASS_DIM);
         let exp = (logits.clone() - max.clone()).exp();
-        let sum_exp = exp.clone().sum_dim(CLASS_DIM);
+        let sum_exp = sum_dim(exp.clone(), CLASS_DIM);
         let log_sum_exp = sum_exp.clone().log();
         Self {
             logits,

@@ -12,7 +12,7 @@ use crate::class_targets::{
 use crate::gradient::{
     Constant, dim_sum_gradient_carrier, finite_or_zero, needs_gradient, with_gradient,
 };
-use crate::reduction::Reduction;
+use crate::reduction::{Reduction, sum_dim};
 #[cfg(feature = "ndarray")]
 use crate::specialized;
 use crate::validation::{check_same_shape, check_weight_option, fail, fail_option};
@@ -324,8 +324,8 @@ impl<B: Backend> CrossEntropyLoss<B> {
             // every digit.
             let shifted = log_softmax.shifted();
             let weighted_shifted_sum = match &self.weight {
-                Some(weight) => (shifted * along_class_dim::<B, D>(weight)).sum_dim(CLASS_DIM),
-                None => shifted.sum_dim(CLASS_DIM),
+                Some(weight) => sum_dim(shifted * along_class_dim::<B, D>(weight), CLASS_DIM),
+                None => sum_dim(shifted, CLASS_DIM),
             };
             let smooth = (log_softmax.log_sum_exp.clone()
                 * self.class_weight_sum::<D>(num_classes, &log_softmax.max.device())
@@ -439,7 +439,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
             None => smoothed,
         };
         let every_position = log_softmax.max.ones_like();
-        let mut losses = -(weighted_targets.clone() * log_probs.clone()).sum_dim(CLASS_DIM);
+        let mut losses = -sum_dim(weighted_targets.clone() * log_probs.clone(), CLASS_DIM);
         if let Some(z_terms) = self.z_terms(&log_softmax, &every_position) {
             losses = losses + z_terms;
         }
@@ -447,7 +447,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
         let logits_carrier = dim_sum_gradient_carrier(
             &logits,
             || {
-                let mut row_scale = weighted_targets.clone().sum_dim(CLASS_DIM);
+                let mut row_scale = sum_dim(weighted_targets.clone(), CLASS_DIM);
                 if let Some(z_scale) = self.z_gradient_scale(&log_softmax, &every_position) {
                     row_scale = row_scale + z_scale;
                 }
