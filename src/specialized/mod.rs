@@ -22,7 +22,7 @@ pub(crate) mod binary_cross_entropy_with_logits;
 #[cfg(feature = "ndarray")]
 pub(crate) mod cross_entropy;
 #[cfg(feature = "ndarray")]
-mod ndarray;
+pub(crate) mod ndarray;
 #[cfg(feature = "ndarray")]
 pub(crate) mod nll;
 
