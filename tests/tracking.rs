@@ -86,6 +86,20 @@ where
     }
 }
 
+/// Pushes every reduction's value and the unreduced values of a loss `$loss(reduction)` called
+/// as `forward(input, target)`.
+macro_rules! reduced_and_unreduced {
+    ($values:ident, $loss:expr, $input:expr, $target:expr) => {{
+        for reduction in REDUCTIONS {
+            collect(&mut $values, $loss(reduction).forward($input, $target));
+        }
+        collect(
+            &mut $values,
+            $loss(Reduction::Mean).forward_no_reduction($input, $target),
+        );
+    }};
+}
+
 // ---------------------------------------------------------------------------------------------
 // Class-index losses: (N, C) and (N, C, d), targets with ignored positions
 // ---------------------------------------------------------------------------------------------
@@ -149,25 +163,13 @@ impl IndexCase {
                     .with_weight(self.weight.clone())
                     .with_label_smoothing(self.label_smoothing)
                     .with_z_loss(self.z_loss);
-                for reduction in REDUCTIONS {
-                    let loss = config.clone().with_reduction(reduction).init::<L>(&device);
-                    collect(&mut values, loss.forward(logits(), targets()));
-                }
-                let loss = config.init::<L>(&device);
-                collect(&mut values, loss.forward_no_reduction(logits(), targets()));
+                let loss = |reduction| config.clone().with_reduction(reduction).init::<L>(&device);
+                reduced_and_unreduced!(values, loss, logits(), targets());
             }
             IndexLoss::Nll => {
                 let config = NllLossConfig::new().with_weight(self.weight.clone());
-                for reduction in REDUCTIONS {
-                    let loss = config.clone().with_reduction(reduction).init::<L>(&device);
-                    collect(
-                        &mut values,
-                        loss.forward(log_softmax(logits(), 1), targets()),
-                    );
-                }
-                let loss = config.init::<L>(&device);
-                let unreduced = loss.forward_no_reduction(log_softmax(logits(), 1), targets());
-                collect(&mut values, unreduced);
+                let loss = |reduction| config.clone().with_reduction(reduction).init::<L>(&device);
+                reduced_and_unreduced!(values, loss, log_softmax(logits(), 1), targets());
             }
             IndexLoss::MultiMargin => {
                 let config = MultiMarginLossConfig::new()
@@ -175,12 +177,8 @@ impl IndexCase {
                     .with_p(if self.label_smoothing > 0.0 { 2 } else { 1 });
                 let input = || float::<L, 2>(&self.logits, [dims[0], dims[1]], track);
                 let classes = || ints::<L, 1>(&self.targets, [dims[0]]);
-                for reduction in REDUCTIONS {
-                    let loss = config.clone().with_reduction(reduction).init::<L>(&device);
-                    collect(&mut values, loss.forward(input(), classes()));
-                }
-                let loss = config.init::<L>(&device);
-                collect(&mut values, loss.forward_no_reduction(input(), classes()));
+                let loss = |reduction| config.clone().with_reduction(reduction).init::<L>(&device);
+                reduced_and_unreduced!(values, loss, input(), classes());
             }
         }
         values
@@ -345,20 +343,6 @@ impl PairCase {
     fn weight(&self) -> Option<Vec<f32>> {
         self.option.then(|| self.extra.clone())
     }
-}
-
-/// Pushes every reduction's value and the unreduced values of a loss `$loss(reduction)` called
-/// as `forward(input, target)`.
-macro_rules! reduced_and_unreduced {
-    ($values:ident, $loss:expr, $input:expr, $target:expr) => {{
-        for reduction in REDUCTIONS {
-            collect(&mut $values, $loss(reduction).forward($input, $target));
-        }
-        collect(
-            &mut $values,
-            $loss(Reduction::Mean).forward_no_reduction($input, $target),
-        );
-    }};
 }
 
 impl Case for PairCase {
