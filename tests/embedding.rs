@@ -100,10 +100,7 @@ fn replay<B: Lane, const DO: usize>(
     reduced: &dyn Fn(Reduction, &Inputs<B>) -> Tensor<B, 1>,
     unreduced: &dyn Fn(&Inputs<B>) -> Tensor<B, DO>,
 ) {
-    for track in [true, false]
-        .into_iter()
-        .take(if B::AUTODIFF { 2 } else { 1 })
-    {
+    for &track in B::PASSES {
         let untracked = if track { "" } else { " (untracked)" };
         let name = &format!("{}{untracked}", case["name"].as_str().expect("a case name"));
         for (reduction, key) in REDUCTIONS {

@@ -83,10 +83,7 @@ fn replay_gaussian<B: Lane, const D: usize, const DV: usize>(
     reduced: Reduced<B, D, DV>,
     unreduced: Unreduced<B, D, DV>,
 ) {
-    for track in [true, false]
-        .into_iter()
-        .take(if B::AUTODIFF { 2 } else { 1 })
-    {
+    for &track in B::PASSES {
         let untracked = if track { "" } else { " (untracked)" };
         let name = &format!("{}{untracked}", case["name"].as_str().expect("a case name"));
         let tensor = |key: &str| Array::from_json(&case["inputs"][key]);

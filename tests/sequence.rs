@@ -96,9 +96,8 @@ impl<B: Lane> CtcCase<'_, B> {
     /// Replays the case with tracked logits, and on an autodiff lane again with untracked ones
     /// (the value-only path).
     fn run(&self) {
-        self.pass(true);
-        if B::AUTODIFF {
-            self.pass(false);
+        for &track in B::PASSES {
+            self.pass(track);
         }
     }
 

@@ -92,8 +92,10 @@ macro_rules! on_lanes {
 pub trait Lane: Backend {
     /// The gradients of one backward pass (`()` without autodiff).
     type Gradients;
-    /// Whether this lane differentiates.
-    const AUTODIFF: bool;
+    /// The replay passes of this lane, by whether the inputs are tracked: with autodiff tracked
+    /// (values and gradients) then untracked (values: a loss may take another path when no
+    /// gradient is needed), without it one pass (values).
+    const PASSES: &'static [bool];
     /// `tensor` marked for differentiation where the lane differentiates.
     fn track<const D: usize>(tensor: Tensor<Self, D>) -> Tensor<Self, D>;
     /// [`Lane::track`] when `track` is set, else `tensor` unchanged.
@@ -111,7 +113,7 @@ pub trait Lane: Backend {
 
 impl<B: Backend> Lane for Autodiff<B> {
     type Gradients = <Self as AutodiffBackend>::Gradients;
-    const AUTODIFF: bool = true;
+    const PASSES: &'static [bool] = &[true, false];
 
     fn track<const D: usize>(tensor: Tensor<Self, D>) -> Tensor<Self, D> {
         tensor.require_grad()
@@ -134,7 +136,7 @@ macro_rules! plain_lanes {
         #[cfg(feature = $feature)]
         impl Lane for $backend {
             type Gradients = ();
-            const AUTODIFF: bool = false;
+            const PASSES: &'static [bool] = &[true];
 
             fn track<const D: usize>(tensor: Tensor<Self, D>) -> Tensor<Self, D> {
                 tensor

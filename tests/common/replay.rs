@@ -115,9 +115,8 @@ impl<B: Lane, const D: usize, const DT: usize, const DO: usize> Replay<'_, B, D,
     /// with untracked ones (values: a loss may take another path when no gradient is needed);
     /// elsewhere values only.
     pub fn run(&self) {
-        self.pass(true);
-        if B::AUTODIFF {
-            self.pass(false);
+        for &track in B::PASSES {
+            self.pass(track);
         }
     }
 
