@@ -11,9 +11,8 @@
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
+use crate::backends::autodiff;
 use crate::reduction::Reduction;
-#[cfg(feature = "autodiff")]
-use crate::specialized;
 use crate::validation::any;
 
 /// A tensor cut from the autodiff graph. Burn's `detach` keeps a leaf's `require_grad`, so a
@@ -33,7 +32,7 @@ impl<B: Backend, const D: usize> Constant for Tensor<B, D> {
 
 /// Whether closed-form gradients are needed for `input`.
 ///
-/// On the autodiff backends of [`specialized::autodiff`] this reads the tensor's graph node, so a
+/// On the autodiff backends of the registry (`crate::backends`) this reads the tensor's graph node, so a
 /// target nobody differentiates costs nothing. Elsewhere Burn's public API cannot tell a tracked
 /// intermediate (a model's output) from an untracked tensor (`is_require_grad` only sees
 /// leaves), so every input of an autodiff backend gets a carrier; on an untracked input the
@@ -42,8 +41,7 @@ pub(crate) fn needs_gradient<B: Backend, const D: usize>(input: &Tensor<B, D>) -
     if !B::ad_enabled(&input.device()) {
         return false;
     }
-    #[cfg(feature = "autodiff")]
-    if let Some(tracked) = specialized::autodiff::is_tracked(input) {
+    if let Some(tracked) = autodiff::is_tracked(input) {
         return tracked;
     }
     true
@@ -83,7 +81,7 @@ pub(crate) fn sum_gradient_carrier<B: Backend, const D: usize>(
 }
 
 /// The carrier of shape `reduced_dims(dims)`, where `dims` is the shape `input` and `gradient`
-/// broadcast to (a loss may broadcast an input, as Gaussian NLL does its variance). On the autodiff backends of [`specialized::autodiff`] it
+/// broadcast to (a loss may broadcast an input, as Gaussian NLL does its variance). On the autodiff backends of the registry (`crate::backends`) it
 /// is a backward step of its own that stores `gradient` and multiplies it by the upstream
 /// gradient. Elsewhere it is `reduce(input · gradient)` minus itself, whose gradient with respect
 /// to `input` is `gradient`: `reduce` sums the product over whatever the loss sums before the
@@ -106,13 +104,10 @@ fn carrier<B: Backend, const D: usize, const DR: usize>(
     let gradient = gradient().constant();
     let (input_dims, gradient_dims) = (input.dims(), gradient.dims());
     let reduced_dims = reduced_dims(std::array::from_fn(|i| input_dims[i].max(gradient_dims[i])));
-    #[cfg(feature = "autodiff")]
-    let gradient = match specialized::autodiff::gradient_carrier(input, gradient, reduced_dims) {
+    let gradient = match autodiff::gradient_carrier(input, gradient, reduced_dims) {
         Ok(carrier) => return Some(carrier),
         Err(gradient) => gradient,
     };
-    #[cfg(not(feature = "autodiff"))]
-    let _ = reduced_dims;
     let input = if !surely_finite(input) {
         input.clone().clamp(f32::MIN, f32::MAX)
     } else {

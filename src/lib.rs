@@ -1,13 +1,13 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod backends;
 mod class_targets;
 mod gradient;
 mod indexing;
 mod last_dim;
 mod numerics;
 mod reduction;
-mod specialized;
 mod validation;
 
 pub mod classification;

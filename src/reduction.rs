@@ -1,7 +1,7 @@
 //! How a loss turns its per-element values into one number.
 
+use crate::backends::kernels;
 use crate::gradient::Constant;
-#[cfg(feature = "ndarray")]
 use crate::gradient::needs_gradient;
 use burn::config::Config;
 use burn::empty;
@@ -103,12 +103,11 @@ const SUM_BLOCK: usize = 256;
 /// 3% off for the mean of 1.3·10^8 squared errors, where this stays within ~1e-7 (issue 13).
 /// The blocks are reshaped views of the flattened tensor, and the extra sums are `n / 255`
 /// elements in all. On NdArray, whose reshape copies the buffer, untracked values are summed in
-/// place by [`crate::specialized::ndarray::sum`] (blocks of 4096 across threads, their totals in
+/// place by the NdArray kernel (`crate::backends::kernels::sum`) (blocks of 4096 across threads, their totals in
 /// f64).
 pub(crate) fn sum<B: Backend, const D: usize>(values: Tensor<B, D>) -> Tensor<B, 1> {
-    #[cfg(feature = "ndarray")]
     if !needs_gradient(&values)
-        && let Some(total) = crate::specialized::ndarray::sum(&values)
+        && let Some(total) = kernels::sum(&values)
     {
         return total;
     }
@@ -148,7 +147,7 @@ fn blocked_sum<B: Backend>(values: Tensor<B, 1>, count: usize) -> Tensor<B, 1> {
 /// length in a tensor of several lines is summed by the backend alone: splitting it into blocks
 /// would copy the tensor on backends whose narrowed views are not contiguous (NdArray, CubeCL).
 /// On NdArray, untracked rows (the dimensions after `dim` of size 1) are summed in place by
-/// [`crate::specialized::ndarray::sum_rows`], blocked at any length.
+/// the NdArray kernel (`crate::backends::kernels::sum_rows`), blocked at any length.
 pub(crate) fn sum_dim<B: Backend, const D: usize>(
     values: Tensor<B, D>,
     dim: usize,
@@ -162,9 +161,8 @@ pub(crate) fn sum_dim<B: Backend, const D: usize>(
     if size <= SUM_BLOCK {
         return values.sum_dim(dim);
     }
-    #[cfg(feature = "ndarray")]
     if !needs_gradient(&values)
-        && let Some(sums) = crate::specialized::ndarray::sum_rows(&values, dim)
+        && let Some(sums) = kernels::sum_rows(&values, dim)
     {
         return sums;
     }

@@ -6,6 +6,7 @@ use burn::tensor::activation::sigmoid;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 
+use crate::backends::kernels::{self, BceWithLogits, BceWithLogitsInputs};
 use crate::gradient::{
     Constant, Elementwise, finite_or_zero, gradient_carrier, needs_gradient, sum_gradient_carrier,
     with_gradient,
@@ -13,10 +14,6 @@ use crate::gradient::{
 use crate::last_dim::LastDimWeight;
 use crate::numerics::log1p;
 use crate::reduction::Reduction;
-#[cfg(feature = "ndarray")]
-use crate::specialized::binary_cross_entropy_with_logits::{
-    BceWithLogits, BceWithLogitsInputs, bce_with_logits,
-};
 use crate::validation::{check_same_shape, check_weight_option};
 
 const LOSS: &str = "BinaryCrossEntropyWithLogitsLoss";
@@ -102,7 +99,7 @@ impl<B: Backend> BinaryCrossEntropyWithLogitsLoss<B> {
         targets: Tensor<B, D>,
     ) -> Tensor<B, 1> {
         let batch_size = logits.dims()[0];
-        #[cfg(feature = "ndarray")]
+        let weights = self.checked_weights(&logits, &targets);
         if let Some(computed) = self.kernel(&logits, &targets, false) {
             let count = logits.shape().num_elements() as f64;
             let factor = self.reduction.factor(count, batch_size);
@@ -121,7 +118,7 @@ impl<B: Backend> BinaryCrossEntropyWithLogitsLoss<B> {
                 .map(scaled);
             return with_gradient(with_gradient(value, logits_carrier), targets_carrier);
         }
-        self.elementwise(logits, targets)
+        self.elementwise(logits, targets, weights)
             .reduced(self.reduction, batch_size)
     }
 
@@ -131,7 +128,7 @@ impl<B: Backend> BinaryCrossEntropyWithLogitsLoss<B> {
         logits: Tensor<B, D>,
         targets: Tensor<B, D>,
     ) -> Tensor<B, D> {
-        #[cfg(feature = "ndarray")]
+        let weights = self.checked_weights(&logits, &targets);
         if let Some(computed) = self.kernel(&logits, &targets, true) {
             let losses = computed.losses.expect("asked for every loss");
             let logits_carrier = computed
@@ -142,22 +139,32 @@ impl<B: Backend> BinaryCrossEntropyWithLogitsLoss<B> {
                 .and_then(|gradient| gradient_carrier(&targets, || gradient));
             return with_gradient(with_gradient(losses, logits_carrier), targets_carrier);
         }
-        self.elementwise(logits, targets).unreduced()
+        self.elementwise(logits, targets, weights).unreduced()
     }
 
-    /// The loss by the one-pass NdArray kernel of [`bce_with_logits`]
-    /// (every loss when `unreduced`, else their sum); `None` on other backends.
-    #[cfg(feature = "ndarray")]
+    /// Checks the inputs' shapes and the weights' lengths, once per call, and views the
+    /// weights along the last dimension: `(weight, pos_weight)`.
+    fn checked_weights<const D: usize>(
+        &self,
+        logits: &Tensor<B, D>,
+        targets: &Tensor<B, D>,
+    ) -> (LastDimWeight<B, D>, LastDimWeight<B, D>) {
+        let dims = logits.dims();
+        check_same_shape(LOSS, "targets", "logits", &dims, &targets.dims());
+        (
+            LastDimWeight::new(LOSS, "weight", self.weight.as_ref(), &dims),
+            LastDimWeight::new(LOSS, "pos_weight", self.pos_weight.as_ref(), &dims),
+        )
+    }
+
+    /// The loss by the one-pass kernel of the tensors' backend (every loss when `unreduced`,
+    /// else their sum); `None` where it has none.
     fn kernel<const D: usize>(
         &self,
         logits: &Tensor<B, D>,
         targets: &Tensor<B, D>,
         unreduced: bool,
     ) -> Option<BceWithLogits<B, D>> {
-        let dims = logits.dims();
-        check_same_shape(LOSS, "targets", "logits", &dims, &targets.dims());
-        LastDimWeight::new(LOSS, "weight", self.weight.as_ref(), &dims);
-        LastDimWeight::new(LOSS, "pos_weight", self.pos_weight.as_ref(), &dims);
         let inputs = BceWithLogitsInputs {
             weight: self.weight.as_ref(),
             pos_weight: self.pos_weight.as_ref(),
@@ -165,18 +172,15 @@ impl<B: Backend> BinaryCrossEntropyWithLogitsLoss<B> {
             logits_gradient: needs_gradient(logits),
             targets_gradient: needs_gradient(targets),
         };
-        bce_with_logits(logits, targets, inputs)
+        kernels::bce_with_logits(logits, targets, inputs)
     }
 
     fn elementwise<const D: usize>(
         &self,
         logits: Tensor<B, D>,
         targets: Tensor<B, D>,
+        (weight, pos_weight): (LastDimWeight<B, D>, LastDimWeight<B, D>),
     ) -> Elementwise<B, D> {
-        let dims = logits.dims();
-        check_same_shape(LOSS, "targets", "logits", &dims, &targets.dims());
-        let weight = LastDimWeight::new(LOSS, "weight", self.weight.as_ref(), &dims);
-        let pos_weight = LastDimWeight::new(LOSS, "pos_weight", self.pos_weight.as_ref(), &dims);
         let x = logits.clone().constant();
         let y = targets.clone().constant();
 

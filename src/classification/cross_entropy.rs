@@ -5,6 +5,7 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
+use crate::backends::kernels::{self, IndexCrossEntropy, IndexCrossEntropyInputs};
 use crate::class_targets::{
     CLASS_DIM, ClassIndexTargets, LogSoftmax, along_class_dim, check_class_weight,
     check_has_class_dim, check_reduced_rank,
@@ -13,8 +14,6 @@ use crate::gradient::{
     Constant, dim_sum_gradient_carrier, finite_or_zero, needs_gradient, with_gradient,
 };
 use crate::reduction::{Reduction, sum_dim};
-#[cfg(feature = "ndarray")]
-use crate::specialized;
 use crate::validation::{check_same_shape, check_weight_option, fail, fail_option};
 
 const LOSS: &str = "CrossEntropyLoss";
@@ -258,7 +257,6 @@ impl<B: Backend> CrossEntropyLoss<B> {
         targets: &ClassIndexTargets<B, D>,
         with_gradient: bool,
     ) -> (Tensor<B, D>, Option<Tensor<B, D>>, Option<Tensor<B, D>>) {
-        #[cfg(feature = "ndarray")]
         if let Some(computed) = self.index_kernel(&logits, targets, with_gradient) {
             return (computed.losses, computed.z_terms, computed.gradient);
         }
@@ -268,15 +266,14 @@ impl<B: Backend> CrossEntropyLoss<B> {
     }
 
     /// [`index_values_and_gradient`](Self::index_values_and_gradient) by the one-pass NdArray
-    /// kernel of [`specialized::cross_entropy`]; `None` on other backends.
-    #[cfg(feature = "ndarray")]
+    /// kernel of the tensor's backend; `None` where it has none.
     fn index_kernel<const D: usize>(
         &self,
         logits: &Tensor<B, D>,
         targets: &ClassIndexTargets<B, D>,
         with_gradient: bool,
-    ) -> Option<specialized::cross_entropy::IndexCrossEntropy<B, D>> {
-        let inputs = specialized::cross_entropy::IndexCrossEntropyInputs {
+    ) -> Option<IndexCrossEntropy<B, D>> {
+        let inputs = IndexCrossEntropyInputs {
             indices: &targets.indices,
             weights: &targets.weights,
             valid: &targets.valid,
@@ -284,7 +281,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
             label_smoothing: self.label_smoothing as f64,
             z_loss: self.z_loss as f64,
         };
-        specialized::cross_entropy::index_cross_entropy(logits, inputs, with_gradient)
+        kernels::index_cross_entropy(logits, inputs, with_gradient)
     }
 
     /// Checks class-index targets against logits of shape `dims` and prepares them.

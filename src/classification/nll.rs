@@ -5,13 +5,11 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
+use crate::backends::kernels::{self, NllInputs};
 use crate::class_targets::{CLASS_DIM, ClassIndexTargets};
-#[cfg(feature = "ndarray")]
 use crate::gradient::{dim_sum_gradient_carrier, needs_gradient, with_gradient};
 use crate::indexing::gather;
 use crate::reduction::Reduction;
-#[cfg(feature = "ndarray")]
-use crate::specialized;
 use crate::validation::check_weight_option;
 
 const LOSS: &str = "NllLoss";
@@ -133,20 +131,16 @@ impl<B: Backend> NllLoss<B> {
             self.ignore_index,
             self.check_targets,
         );
-        #[cfg(feature = "ndarray")]
-        {
-            let inputs = specialized::nll::NllInputs {
-                indices: &targets.indices,
-                weights: &targets.weights,
-                valid: &targets.valid,
-            };
-            let wants_gradient = needs_gradient(&log_probs);
-            if let Some(computed) = specialized::nll::nll(&log_probs, inputs, wants_gradient) {
-                let carrier = computed.gradient.and_then(|gradient| {
-                    dim_sum_gradient_carrier(&log_probs, || gradient, CLASS_DIM)
-                });
-                return (with_gradient(computed.losses, carrier), targets);
-            }
+        let inputs = NllInputs {
+            indices: &targets.indices,
+            weights: &targets.weights,
+            valid: &targets.valid,
+        };
+        if let Some(computed) = kernels::nll(&log_probs, inputs, needs_gradient(&log_probs)) {
+            let carrier = computed
+                .gradient
+                .and_then(|gradient| dim_sum_gradient_carrier(&log_probs, || gradient, CLASS_DIM));
+            return (with_gradient(computed.losses, carrier), targets);
         }
         // The gather's backward scatters into a zero tensor: no graph intermediates to save.
         let picked = gather(log_probs, CLASS_DIM, targets.indices.clone());

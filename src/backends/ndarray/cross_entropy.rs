@@ -7,34 +7,16 @@
 //! those of `CrossEntropyLoss::index_values` and `index_gradient`.
 
 use burn::tensor::backend::Backend;
-use burn::tensor::{DType, Int, Tensor};
+use burn::tensor::{DType, Tensor};
 use num_traits::NumCast;
 use rayon::prelude::*;
 
-use super::ndarray::{
+use crate::backends::kernels::{IndexCrossEntropy, IndexCrossEntropyInputs};
+
+use super::{
     FloatKernel, KernelFloat, int_values, lane_max, lane_sum, lane_sum_weighted, run_on_values,
     small_values, tensor_of,
 };
-
-/// The options of the loss, and the prepared per-position targets of shape `(N, 1, d1, ...)`
-/// (ignored positions: weight and validity 0, index 0).
-pub(crate) struct IndexCrossEntropyInputs<'a, B: Backend, const D: usize> {
-    pub indices: &'a Tensor<B, D, Int>,
-    pub weights: &'a Tensor<B, D>,
-    pub valid: &'a Tensor<B, D>,
-    pub class_weight: Option<&'a Tensor<B, 1>>,
-    pub label_smoothing: f64,
-    pub z_loss: f64,
-}
-
-/// Per-position losses `(N, 1, d1, ...)` (z-loss included, 0 where ignored), the z-loss terms
-/// when z-loss is on, and the gradient of each position's loss with respect to its logits when
-/// asked for.
-pub(crate) struct IndexCrossEntropy<B: Backend, const D: usize> {
-    pub losses: Tensor<B, D>,
-    pub z_terms: Option<Tensor<B, D>>,
-    pub gradient: Option<Tensor<B, D>>,
-}
 
 /// The loss of `(N, C)` or `(N, C, d1, ..., dk)` logits on NdArray; `None` on other backends
 /// or layouts (the caller takes the generic path).

@@ -8,27 +8,9 @@ use burn::tensor::{DType, Tensor};
 use num_traits::ToPrimitive;
 use rayon::prelude::*;
 
-use super::ndarray::{
-    FloatPairKernel, KernelFloat, lane_sum, run_on_pair, small_values, tensor_of,
-};
+use crate::backends::kernels::{BceWithLogits, BceWithLogitsInputs};
 
-/// The loss's options and which outputs are wanted.
-pub(crate) struct BceWithLogitsInputs<'a, B: Backend> {
-    pub weight: Option<&'a Tensor<B, 1>>,
-    pub pos_weight: Option<&'a Tensor<B, 1>>,
-    /// Whether the per-element losses are returned (`'none'`) instead of their sum.
-    pub unreduced: bool,
-    pub logits_gradient: bool,
-    pub targets_gradient: bool,
-}
-
-/// The losses (their sum, or every element), and the requested gradients of each element's loss.
-pub(crate) struct BceWithLogits<B: Backend, const D: usize> {
-    pub sum: f64,
-    pub losses: Option<Tensor<B, D>>,
-    pub logits_gradient: Option<Tensor<B, D>>,
-    pub targets_gradient: Option<Tensor<B, D>>,
-}
+use super::{FloatPairKernel, KernelFloat, lane_sum, run_on_pair, small_values, tensor_of};
 
 /// The loss on NdArray; `None` on other backends or layouts (the caller takes the generic path).
 pub(crate) fn bce_with_logits<B: Backend, const D: usize>(

@@ -1,15 +1,17 @@
-//! Reading NdArray tensors in place: the float buffer behind a `Tensor<B, D>` when `B` is
-//! `NdArray` or `Autodiff<NdArray>` (f32 or f64), for kernels that make one pass over it where
+//! The NdArray kernel family: the float buffer behind a `Tensor<B, D>` read in place when the
+//! registry lists `B` (or `Autodiff`'s inner backend) with [`Kernels::NdArray`], for kernels that make one pass over it where
 //! the generic code makes several.
 
-use std::any::Any;
+pub(crate) mod binary_cross_entropy_with_logits;
+pub(crate) mod cross_entropy;
+pub(crate) mod nll;
 
-use burn::backend::NdArray;
 use burn::backend::ndarray::{NdArrayTensor, SharedArray};
 use num_traits::ToPrimitive;
 use rayon::prelude::*;
 
-use super::{downcast, same_type};
+use super::autodiff::listed_primitive;
+use super::{Kernels, downcast, lookup, same_type};
 use burn::tensor::backend::Backend;
 use burn::tensor::{DType, Element, Int, Tensor, TensorData};
 
@@ -478,51 +480,44 @@ pub(crate) fn int_values<B: Backend, const D: usize>(tensor: &Tensor<B, D, Int>)
     }
 }
 
+/// The integer buffer of `tensor` where its backend is listed with the NdArray kernels (an
+/// autodiff backend's integer tensors are its inner backend's).
 fn int_primitive<B: Backend, const D: usize>(tensor: &Tensor<B, D, Int>) -> Option<NdArrayTensor> {
-    let tensor: &dyn Any = tensor;
-    if let Some(tensor) = tensor.downcast_ref::<Tensor<NdArray<f32>, D, Int>>() {
-        return Some(tensor.clone().into_primitive());
-    }
-    if let Some(tensor) = tensor.downcast_ref::<Tensor<NdArray<f64>, D, Int>>() {
-        return Some(tensor.clone().into_primitive());
-    }
-    #[cfg(feature = "autodiff")]
-    {
-        use burn::backend::Autodiff;
-        if let Some(tensor) = tensor.downcast_ref::<Tensor<Autodiff<NdArray<f32>>, D, Int>>() {
-            return Some(tensor.clone().into_primitive());
-        }
-        if let Some(tensor) = tensor.downcast_ref::<Tensor<Autodiff<NdArray<f64>>, D, Int>>() {
-            return Some(tensor.clone().into_primitive());
-        }
-    }
-    None
+    let (entry, _) = lookup::<B>()?;
+    (entry.kernels == Kernels::NdArray)
+        .then(|| downcast(tensor.clone().into_primitive()).ok())
+        .flatten()
 }
 
+/// The float buffer of `tensor` where its backend is listed with the NdArray kernels (unwrapped
+/// from `Autodiff`).
 fn primitive<B: Backend, const D: usize>(tensor: &Tensor<B, D>) -> Option<NdArrayTensor> {
-    let tensor: &dyn Any = tensor;
-    if let Some(tensor) = tensor.downcast_ref::<Tensor<NdArray<f32>, D>>() {
-        return Some(tensor.clone().into_primitive().tensor());
-    }
-    if let Some(tensor) = tensor.downcast_ref::<Tensor<NdArray<f64>, D>>() {
-        return Some(tensor.clone().into_primitive().tensor());
-    }
-    #[cfg(feature = "autodiff")]
-    {
-        use burn::backend::Autodiff;
-        if let Some(tensor) = tensor.downcast_ref::<Tensor<Autodiff<NdArray<f32>>, D>>() {
-            return Some(tensor.clone().inner().into_primitive().tensor());
-        }
-        if let Some(tensor) = tensor.downcast_ref::<Tensor<Autodiff<NdArray<f64>>, D>>() {
-            return Some(tensor.clone().inner().into_primitive().tensor());
-        }
-    }
-    None
+    let (entry, primitive) = listed_primitive(tensor)?;
+    (entry.kernels == Kernels::NdArray)
+        .then(|| primitive.downcast().ok().map(|primitive| *primitive))
+        .flatten()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_buffers_are_read_on_the_listed_backends_only() {
+        use burn::backend::{Autodiff, NdArray};
+        let device = Default::default();
+        let values = [1.0, 2.0, 3.0];
+        assert!(sum(&Tensor::<NdArray<f32>, 1>::from_floats(values, &device)).is_some());
+        assert!(sum(&Tensor::<NdArray<f64>, 1>::from_floats(values, &device)).is_some());
+        let tracked = Tensor::<Autodiff<NdArray<f32>>, 1>::from_floats(values, &device);
+        assert!(sum(&tracked.require_grad()).is_some());
+        let unlisted = Tensor::<NdArray<f32, i32>, 1>::from_floats(values, &device);
+        assert!(sum(&unlisted).is_none());
+        let listed = Tensor::<NdArray<f32>, 1>::from_floats(values, &device);
+        assert!(crate::backends::generic_path(|| sum(&listed)).is_none());
+        let indices = Tensor::<NdArray<f32>, 1, Int>::from_ints([1, 2], &device);
+        assert!(int_primitive(&indices).is_some());
+    }
 
     #[test]
     fn exp_nonpositive_is_within_two_ulp_of_exp() {

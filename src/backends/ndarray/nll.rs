@@ -3,26 +3,11 @@
 //! `-w` written at each target. The formulas are those of `NllLoss::losses`.
 
 use burn::tensor::backend::Backend;
-use burn::tensor::{DType, Int, Tensor};
+use burn::tensor::{DType, Tensor};
 
-use super::ndarray::{
-    FloatKernel, KernelFloat, int_values, run_on_values, small_values, tensor_of,
-};
+use crate::backends::kernels::{Nll, NllInputs};
 
-/// The prepared per-position targets of shape `(N, 1, d1, ...)` (ignored positions: weight and
-/// validity 0, index 0).
-pub(crate) struct NllInputs<'a, B: Backend, const D: usize> {
-    pub indices: &'a Tensor<B, D, Int>,
-    pub weights: &'a Tensor<B, D>,
-    pub valid: &'a Tensor<B, D>,
-}
-
-/// Per-position losses `(N, 1, d1, ...)` (0 where ignored) and, when asked for, the gradient of
-/// each position's loss with respect to the log-probabilities.
-pub(crate) struct Nll<B: Backend, const D: usize> {
-    pub losses: Tensor<B, D>,
-    pub gradient: Option<Tensor<B, D>>,
-}
+use super::{FloatKernel, KernelFloat, int_values, run_on_values, small_values, tensor_of};
 
 /// The loss on NdArray; `None` on other backends or layouts.
 pub(crate) fn nll<B: Backend, const D: usize>(
