@@ -10,7 +10,8 @@
 //! python3 tools/bench_ratios.py                   # the tables of BENCHMARKS.md
 //! ```
 //! `BENCH_SHAPES=8192x1000,8x21x128x128` limits the shapes; `BENCH_LOSSES=cross_entropy` the
-//! losses (a criterion filter also works).
+//! losses (a criterion filter also works). `BENCH_PATH=generic` runs our losses on the generic
+//! path (`burn_losses::backends::generic_path`: what a backend outside the registry gets).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -304,6 +305,15 @@ fn cases(device: &burn::tensor::Device<Ad>) -> Vec<Case<'static>> {
     cases
 }
 
+/// Runs one of our steps on the path `BENCH_PATH` names.
+fn on_our_path<T>(step: impl FnOnce() -> T) -> T {
+    if std::env::var("BENCH_PATH").is_ok_and(|path| path == "generic") {
+        burn_losses::backends::generic_path(step)
+    } else {
+        step()
+    }
+}
+
 fn forward_backward(loss: &dyn Fn(Tensor<Ad, 2>) -> Tensor<Ad, 1>, input: &Tensor<Ad, 2>) {
     let input = input.clone().require_grad();
     let grads = loss(input.clone()).backward();
@@ -322,7 +332,7 @@ fn measure_memory(cases: &[Case]) {
     let mut rows = Vec::new();
     for case in cases {
         let logits_bytes = case.input.shape().num_elements() * 4;
-        let ours = peak_bytes(|| forward_backward(&case.ours, &case.input));
+        let ours = peak_bytes(|| on_our_path(|| forward_backward(&case.ours, &case.input)));
         let burn = case
             .burn
             .as_ref()
@@ -413,7 +423,9 @@ fn main() {
         ] {
             let mut group = criterion.benchmark_group(format!("{}/{mode}", case.loss));
             group.bench_function(BenchmarkId::new("burn-losses", &case.shape), |b| {
-                b.iter(|| synced::<Ad, _>(&device, || step(&case.ours, &case.input)))
+                b.iter(|| {
+                    synced::<Ad, _>(&device, || on_our_path(|| step(&case.ours, &case.input)))
+                })
             });
             if let Some(burn) = &case.burn {
                 group.bench_function(BenchmarkId::new("burn-nn", &case.shape), |b| {

@@ -8,12 +8,11 @@
 //! derivative of a clamped forward. This works unchanged on every `B: Backend`; on a backend
 //! without autodiff the carrier is never built.
 
-use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
+use burn::tensor::{DType, Tensor};
 
 use crate::backends::autodiff;
 use crate::reduction::Reduction;
-use crate::validation::any;
 
 /// A tensor cut from the autodiff graph. Burn's `detach` keeps a leaf's `require_grad`, so a
 /// detached leaf (a benchmark's logits, a parameter fed to a loss directly) would still be
@@ -81,17 +80,16 @@ pub(crate) fn sum_gradient_carrier<B: Backend, const D: usize>(
 }
 
 /// The carrier of shape `reduced_dims(dims)`, where `dims` is the shape `input` and `gradient`
-/// broadcast to (a loss may broadcast an input, as Gaussian NLL does its variance). On the autodiff backends of the registry (`crate::backends`) it
-/// is a backward step of its own that stores `gradient` and multiplies it by the upstream
-/// gradient. Elsewhere it is `reduce(input · gradient)` minus itself, whose gradient with respect
-/// to `input` is `gradient`: `reduce` sums the product over whatever the loss sums before the
-/// subtraction, so only the reduced tensor, not an input-sized one, is built twice. An input
-/// holding an infinity is clamped to the finite range first there, so a `-inf` logit (a masked
-/// vocabulary entry, whose gradient is 0) does not turn `0 · inf` into NaN; the clamp is a
-/// tracked input-sized operation with a saved mask and its own backward pass, so it is applied
-/// only when an infinity may be there (one summing read of the input). A sum of huge products
-/// can still overflow (only on rows whose loss is infinite already): callers that sum pass the
-/// result through [`finite_or_zero`].
+/// broadcast to (a loss may broadcast an input, as Gaussian NLL does its variance). On the
+/// autodiff backends of the registry (`crate::backends`) it is a backward step of its own that
+/// stores `gradient` and multiplies it by the upstream gradient. Elsewhere it is
+/// `reduce(input · gradient)` minus itself, whose gradient with respect to `input` is
+/// `gradient`: `reduce` sums the product over whatever the loss sums before the subtraction, so
+/// only the reduced tensor, not an input-sized one, is built twice. The input is clamped to its
+/// type's finite range first, so that a `-inf` logit (a masked vocabulary entry, whose gradient
+/// is 0) does not turn `0 · inf` into NaN: one tracked pass, where asking whether an infinity is
+/// there would read a value back from the device. A reduced product can still overflow (only
+/// on rows whose loss is infinite already): its carrier's value is then set to 0.
 fn carrier<B: Backend, const D: usize, const DR: usize>(
     input: &Tensor<B, D>,
     gradient: impl FnOnce() -> Tensor<B, D>,
@@ -108,13 +106,25 @@ fn carrier<B: Backend, const D: usize, const DR: usize>(
         Ok(carrier) => return Some(carrier),
         Err(gradient) => gradient,
     };
-    let input = if !surely_finite(input) {
-        input.clone().clamp(f32::MIN, f32::MAX)
+    let (lowest, highest) = finite_range(input.dtype());
+    let reduces = reduced_dims.iter().product::<usize>() < input.shape().num_elements();
+    let product = reduce(input.clone().clamp(lowest, highest) * gradient);
+    let carrier = product.clone() - product.constant();
+    Some(if reduces {
+        finite_or_zero(carrier)
     } else {
-        input.clone()
-    };
-    let product = reduce(input * gradient);
-    Some(product.clone() - product.constant())
+        carrier
+    })
+}
+
+/// The lowest and highest finite values of a float type.
+fn finite_range(dtype: DType) -> (f64, f64) {
+    match dtype {
+        DType::F64 => (f64::MIN, f64::MAX),
+        DType::F16 => (-65504.0, 65504.0),
+        DType::BF16 => (-3.3895313892515355e38, 3.3895313892515355e38),
+        _ => (f32::MIN as f64, f32::MAX as f64),
+    }
 }
 
 /// An element-wise loss: its value computed on detached inputs, and the closed-form gradient of
@@ -171,24 +181,14 @@ impl<B: Backend, const D: usize> Elementwise<B, D> {
     }
 }
 
-/// Whether every entry of `values` is finite, by one summing read (the cheapest full pass; reads
-/// one value back from the device). A sum that overflows answers `false` for finite entries too,
-/// so callers use `false` only to take a slower, safe path.
-pub(crate) fn surely_finite<B: Backend, const D: usize>(values: &Tensor<B, D>) -> bool {
-    !any(values.clone().constant().sum().is_finite().bool_not())
-}
-
 /// `values` with their infinite and NaN entries set to 0 (and no gradient through them). Used for
 /// gradients with respect to targets, which PyTorch leaves infinite at probabilities of exactly
 /// 0 or 1 (BCE) or NaN at a zero target probability (KL): a non-finite entry would otherwise
 /// reach the upstream gradient through the product rule and turn the backward pass into NaN.
-/// One summing read decides first whether there is anything to scrub, so the three passes of
-/// the scrub are paid only where a value is not finite.
+/// Always applied (a few element-wise passes): deciding first whether anything needs it would
+/// read a value back from the device.
 pub(crate) fn finite_or_zero<B: Backend, const D: usize>(values: Tensor<B, D>) -> Tensor<B, D> {
-    if surely_finite(&values) {
-        return values;
-    }
-    let non_finite = values.clone().is_nan().bool_or(values.clone().is_inf());
+    let non_finite = values.clone().is_finite().bool_not();
     values.mask_fill(non_finite, 0.0)
 }
 

@@ -238,9 +238,8 @@ impl<B: Backend> CrossEntropyLoss<B> {
             &targets,
             needs_gradient(&logits),
         );
-        let carrier = gradient
-            .and_then(|gradient| dim_sum_gradient_carrier(&logits, || gradient, CLASS_DIM))
-            .map(finite_or_zero);
+        let carrier =
+            gradient.and_then(|gradient| dim_sum_gradient_carrier(&logits, || gradient, CLASS_DIM));
         IndexLosses {
             losses: with_gradient(losses, carrier),
             z_terms,
@@ -463,7 +462,6 @@ impl<B: Backend> CrossEntropyLoss<B> {
             },
             CLASS_DIM,
         );
-        let losses = with_gradient(losses, logits_carrier.map(finite_or_zero));
-        with_gradient(losses, probs_carrier.map(finite_or_zero))
+        with_gradient(with_gradient(losses, logits_carrier), probs_carrier)
     }
 }
