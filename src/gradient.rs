@@ -181,6 +181,40 @@ impl<B: Backend, const D: usize> Elementwise<B, D> {
     }
 }
 
+/// `forward` and `forward_no_reduction` of a loss of two same-shaped inputs, from its
+/// `elementwise(first, second) -> Elementwise` method and its `reduction` field: the loss reduced
+/// with the configured reduction, and the loss of every element. The doc comments written before
+/// each name document that method.
+macro_rules! elementwise_forwards {
+    (
+        $(#[$forward_doc:meta])*
+        forward($first:ident, $second:ident);
+        $(#[$unreduced_doc:meta])*
+        forward_no_reduction;
+    ) => {
+        $(#[$forward_doc])*
+        pub fn forward<const D: usize>(
+            &self,
+            $first: burn::tensor::Tensor<B, D>,
+            $second: burn::tensor::Tensor<B, D>,
+        ) -> burn::tensor::Tensor<B, 1> {
+            let batch_size = $first.dims()[0];
+            self.elementwise($first, $second)
+                .reduced(self.reduction, batch_size)
+        }
+
+        $(#[$unreduced_doc])*
+        pub fn forward_no_reduction<const D: usize>(
+            &self,
+            $first: burn::tensor::Tensor<B, D>,
+            $second: burn::tensor::Tensor<B, D>,
+        ) -> burn::tensor::Tensor<B, D> {
+            self.elementwise($first, $second).unreduced()
+        }
+    };
+}
+pub(crate) use elementwise_forwards;
+
 /// `values` with their infinite and NaN entries set to 0 (and no gradient through them). Used for
 /// gradients with respect to targets, which PyTorch leaves infinite at probabilities of exactly
 /// 0 or 1 (BCE) or NaN at a zero target probability (KL): a non-finite entry would otherwise

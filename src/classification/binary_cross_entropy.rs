@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::{Constant, Elementwise, finite_or_zero};
+use crate::gradient::{Constant, Elementwise, elementwise_forwards, finite_or_zero};
 use crate::last_dim::LastDimWeight;
 use crate::numerics::log1p;
 use crate::reduction::Reduction;
@@ -90,28 +90,16 @@ pub struct BinaryCrossEntropyLoss<B: Backend> {
 }
 
 impl<B: Backend> BinaryCrossEntropyLoss<B> {
-    /// The loss reduced with the configured reduction.
-    ///
-    /// # Panics
-    /// If the shapes differ, the weight length does not match the last dimension, or (with
-    /// `check_values`) a probability or target is outside `[0, 1]`.
-    pub fn forward<const D: usize>(
-        &self,
-        probs: Tensor<B, D>,
-        targets: Tensor<B, D>,
-    ) -> Tensor<B, 1> {
-        let batch_size = probs.dims()[0];
-        self.elementwise(probs, targets)
-            .reduced(self.reduction, batch_size)
-    }
+    elementwise_forwards! {
+        /// The loss reduced with the configured reduction.
+        ///
+        /// # Panics
+        /// If the shapes differ, the weight length does not match the last dimension, or (with
+        /// `check_values`) a probability or target is outside `[0, 1]`.
+        forward(probs, targets);
 
-    /// The loss of every element, shaped like the inputs.
-    pub fn forward_no_reduction<const D: usize>(
-        &self,
-        probs: Tensor<B, D>,
-        targets: Tensor<B, D>,
-    ) -> Tensor<B, D> {
-        self.elementwise(probs, targets).unreduced()
+        /// The loss of every element, shaped like the inputs.
+        forward_no_reduction;
     }
 
     fn elementwise<const D: usize>(

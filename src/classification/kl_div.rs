@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::{Constant, Elementwise, finite_or_zero};
+use crate::gradient::{Constant, Elementwise, elementwise_forwards, finite_or_zero};
 use crate::reduction::Reduction;
 use crate::validation::check_same_shape;
 
@@ -72,28 +72,16 @@ pub struct KlDivLoss<B: Backend> {
 }
 
 impl<B: Backend> KlDivLoss<B> {
-    /// The loss reduced with the configured reduction.
-    ///
-    /// # Panics
-    /// If the shapes differ (PyTorch broadcasts them silently; a mismatch here is almost always
-    /// a bug, so it is an error).
-    pub fn forward<const D: usize>(
-        &self,
-        input: Tensor<B, D>,
-        targets: Tensor<B, D>,
-    ) -> Tensor<B, 1> {
-        let batch_size = input.dims()[0];
-        self.elementwise(input, targets)
-            .reduced(self.reduction, batch_size)
-    }
+    elementwise_forwards! {
+        /// The loss reduced with the configured reduction.
+        ///
+        /// # Panics
+        /// If the shapes differ (PyTorch broadcasts them silently; a mismatch here is almost always
+        /// a bug, so it is an error).
+        forward(input, targets);
 
-    /// The pointwise loss, shaped like the inputs.
-    pub fn forward_no_reduction<const D: usize>(
-        &self,
-        input: Tensor<B, D>,
-        targets: Tensor<B, D>,
-    ) -> Tensor<B, D> {
-        self.elementwise(input, targets).unreduced()
+        /// The pointwise loss, shaped like the inputs.
+        forward_no_reduction;
     }
 
     fn elementwise<const D: usize>(

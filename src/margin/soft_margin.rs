@@ -6,7 +6,7 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::{Constant, gradient_carrier, with_gradient};
+use crate::gradient::{Constant, Elementwise, elementwise_forwards};
 use crate::numerics::log1p;
 use crate::reduction::Reduction;
 use crate::validation::check_same_shape;
@@ -78,26 +78,22 @@ pub struct SoftMarginLoss<B: Backend> {
 }
 
 impl<B: Backend> SoftMarginLoss<B> {
-    /// The loss reduced with the configured reduction.
-    ///
-    /// # Panics
-    /// If the shapes of `input` and `targets` differ.
-    pub fn forward<const D: usize>(
-        &self,
-        input: Tensor<B, D>,
-        targets: Tensor<B, D>,
-    ) -> Tensor<B, 1> {
-        let batch_size = input.dims()[0];
-        self.reduction
-            .reduce(self.forward_no_reduction(input, targets), batch_size)
+    elementwise_forwards! {
+        /// The loss reduced with the configured reduction.
+        ///
+        /// # Panics
+        /// If the shapes of `input` and `targets` differ.
+        forward(input, targets);
+
+        /// The loss of every element, shaped like the inputs.
+        forward_no_reduction;
     }
 
-    /// The loss of every element, shaped like the inputs.
-    pub fn forward_no_reduction<const D: usize>(
+    fn elementwise<const D: usize>(
         &self,
         input: Tensor<B, D>,
         targets: Tensor<B, D>,
-    ) -> Tensor<B, D> {
+    ) -> Elementwise<B, D> {
         check_same_shape(LOSS, "targets", "input", &input.dims(), &targets.dims());
         let x = input.clone().constant();
         let y = targets.clone().constant();
@@ -105,10 +101,8 @@ impl<B: Backend> SoftMarginLoss<B> {
         let negative_margin = -(y.clone() * x.clone());
         let losses = negative_margin.clone().clamp_min(0.0)
             + log1p(negative_margin.clone().abs().neg().exp());
-
-        let input_carrier =
-            gradient_carrier(&input, || -(y.clone() * sigmoid(negative_margin.clone())));
-        let targets_carrier = gradient_carrier(&targets, || -(x * sigmoid(negative_margin)));
-        with_gradient(with_gradient(losses, input_carrier), targets_carrier)
+        Elementwise::new(losses)
+            .gradient(&input, || -(y * sigmoid(negative_margin.clone())))
+            .gradient(&targets, || -(x * sigmoid(negative_margin)))
     }
 }

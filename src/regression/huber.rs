@@ -6,7 +6,7 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
 use super::difference_loss;
-use crate::gradient::Elementwise;
+use crate::gradient::{Elementwise, elementwise_forwards};
 use crate::reduction::Reduction;
 use crate::validation::fail_option;
 
@@ -72,27 +72,15 @@ pub struct HuberLoss<B: Backend> {
 }
 
 impl<B: Backend> HuberLoss<B> {
-    /// The loss reduced with the configured reduction.
-    ///
-    /// # Panics
-    /// If the shapes differ.
-    pub fn forward<const D: usize>(
-        &self,
-        input: Tensor<B, D>,
-        targets: Tensor<B, D>,
-    ) -> Tensor<B, 1> {
-        let batch_size = input.dims()[0];
-        self.elementwise(input, targets)
-            .reduced(self.reduction, batch_size)
-    }
+    elementwise_forwards! {
+        /// The loss reduced with the configured reduction.
+        ///
+        /// # Panics
+        /// If the shapes differ.
+        forward(input, targets);
 
-    /// The loss of every element, shaped like the inputs.
-    pub fn forward_no_reduction<const D: usize>(
-        &self,
-        input: Tensor<B, D>,
-        targets: Tensor<B, D>,
-    ) -> Tensor<B, D> {
-        self.elementwise(input, targets).unreduced()
+        /// The loss of every element, shaped like the inputs.
+        forward_no_reduction;
     }
 
     fn elementwise<const D: usize>(

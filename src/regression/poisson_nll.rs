@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Tensor};
 
-use crate::gradient::{Constant, Elementwise};
+use crate::gradient::{Constant, Elementwise, elementwise_forwards};
 use crate::reduction::Reduction;
 use crate::validation::{check_same_shape, fail_option};
 
@@ -108,30 +108,18 @@ pub struct PoissonNllLoss<B: Backend> {
 }
 
 impl<B: Backend> PoissonNllLoss<B> {
-    /// The loss reduced with the configured reduction.
-    ///
-    /// # Panics
-    /// If the shapes differ.
-    pub fn forward<const D: usize>(
-        &self,
-        input: Tensor<B, D>,
-        targets: Tensor<B, D>,
-    ) -> Tensor<B, 1> {
-        let batch_size = input.dims()[0];
-        self.elementwise(input, targets)
-            .reduced(self.reduction, batch_size)
-    }
+    elementwise_forwards! {
+        /// The loss reduced with the configured reduction.
+        ///
+        /// # Panics
+        /// If the shapes differ.
+        forward(input, targets);
 
-    /// The loss of every element, shaped like the inputs.
-    ///
-    /// # Panics
-    /// If the shapes differ.
-    pub fn forward_no_reduction<const D: usize>(
-        &self,
-        input: Tensor<B, D>,
-        targets: Tensor<B, D>,
-    ) -> Tensor<B, D> {
-        self.elementwise(input, targets).unreduced()
+        /// The loss of every element, shaped like the inputs.
+        ///
+        /// # Panics
+        /// If the shapes differ.
+        forward_no_reduction;
     }
 
     fn elementwise<const D: usize>(
