@@ -2,13 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod backends;
-mod class_targets;
-mod gradient;
-mod indexing;
-mod last_dim;
-mod numerics;
-mod reduction;
-mod validation;
+mod mechanics;
 
 pub mod classification;
 pub mod embedding;
@@ -20,7 +14,7 @@ pub mod sequence;
 pub use classification::*;
 pub use embedding::*;
 pub use margin::*;
+pub use mechanics::reduction::Reduction;
 pub use multilabel::*;
-pub use reduction::Reduction;
 pub use regression::*;
 pub use sequence::*;

@@ -51,10 +51,13 @@ fn fused_matches_unfused<B: AutodiffBackend>(device: &B::Device) {
                     weight.is_some()
                 );
                 let fused = FusedLinearCrossEntropyLossConfig::new()
-                    .with_weight(weight.clone())
-                    .with_label_smoothing(smoothing)
-                    .with_z_loss(z_loss)
-                    .with_reduction(reduction)
+                    .with_cross_entropy(
+                        CrossEntropyLossConfig::new()
+                            .with_weight(weight.clone())
+                            .with_label_smoothing(smoothing)
+                            .with_z_loss(z_loss)
+                            .with_reduction(reduction),
+                    )
                     .with_chunk_size(chunk_size)
                     .init::<B>(device);
                 let unfused = CrossEntropyLossConfig::new()
@@ -215,7 +218,7 @@ mod errors {
     )]
     fn weight_length() {
         let loss = FusedLinearCrossEntropyLossConfig::new()
-            .with_weight(Some(vec![1.0, 2.0]))
+            .with_cross_entropy(CrossEntropyLossConfig::new().with_weight(Some(vec![1.0, 2.0])))
             .init::<B>(&Default::default());
         loss.forward(zeros([2, 3]), zeros([5, 3]), None, targets(&[0, 1]));
     }

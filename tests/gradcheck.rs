@@ -208,10 +208,13 @@ fn fused_linear_cross_entropy() {
     for (smoothing, z_loss) in [(0.0, 0.0), (0.2, 0.05)] {
         for reduction in [Reduction::Mean, Reduction::Sum] {
             let loss = FusedLinearCrossEntropyLossConfig::new()
-                .with_weight(Some(vec![1.0, 0.5, 2.0, 1.5, 1.0]))
-                .with_label_smoothing(smoothing)
-                .with_z_loss(z_loss)
-                .with_reduction(reduction)
+                .with_cross_entropy(
+                    CrossEntropyLossConfig::new()
+                        .with_weight(Some(vec![1.0, 0.5, 2.0, 1.5, 1.0]))
+                        .with_label_smoothing(smoothing)
+                        .with_z_loss(z_loss)
+                        .with_reduction(reduction),
+                )
                 .with_chunk_size(2)
                 .init(&Default::default());
             let what = format!("fused smoothing {smoothing} z {z_loss} {reduction:?}");

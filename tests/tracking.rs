@@ -572,9 +572,12 @@ impl Case for FusedCase {
         let mut values = Vec::new();
         for reduction in REDUCTIONS {
             let loss = FusedLinearCrossEntropyLossConfig::new()
-                .with_label_smoothing(self.label_smoothing)
+                .with_cross_entropy(
+                    CrossEntropyLossConfig::new()
+                        .with_label_smoothing(self.label_smoothing)
+                        .with_reduction(reduction),
+                )
                 .with_chunk_size(3)
-                .with_reduction(reduction)
                 .init::<L>(&device);
             collect(
                 &mut values,

@@ -5,11 +5,13 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::{Constant, Elementwise, elementwise_forwards, finite_or_zero};
-use crate::last_dim::LastDimWeight;
-use crate::numerics::log1p;
-use crate::reduction::Reduction;
-use crate::validation::{check_same_shape, check_unit_interval, check_weight_option};
+use crate::mechanics::assembly::{Elementwise, elementwise_forwards};
+use crate::mechanics::gradient::Constant;
+use crate::mechanics::last_dim::LastDimWeight;
+use crate::mechanics::numerics::finite_or_zero;
+use crate::mechanics::numerics::log1p;
+use crate::mechanics::reduction::Reduction;
+use crate::mechanics::validation::{check_same_shape, check_unit_interval, check_weight_option};
 
 const LOSS: &str = "BinaryCrossEntropyLoss";
 

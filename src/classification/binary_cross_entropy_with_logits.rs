@@ -7,14 +7,15 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 
 use crate::backends::kernels::{self, BceWithLogits, BceWithLogitsInputs};
-use crate::gradient::{
-    Constant, Elementwise, finite_or_zero, gradient_carrier, needs_gradient, sum_gradient_carrier,
-    with_gradient,
+use crate::mechanics::assembly::Elementwise;
+use crate::mechanics::gradient::{
+    Constant, gradient_carrier, needs_gradient, sum_gradient_carrier, with_gradient,
 };
-use crate::last_dim::LastDimWeight;
-use crate::numerics::log1p;
-use crate::reduction::Reduction;
-use crate::validation::{check_same_shape, check_weight_option};
+use crate::mechanics::last_dim::LastDimWeight;
+use crate::mechanics::numerics::finite_or_zero;
+use crate::mechanics::numerics::log1p;
+use crate::mechanics::reduction::Reduction;
+use crate::mechanics::validation::{check_same_shape, check_weight_option};
 
 const LOSS: &str = "BinaryCrossEntropyWithLogitsLoss";
 

@@ -6,15 +6,16 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
 use crate::backends::kernels::{self, IndexCrossEntropy, IndexCrossEntropyInputs};
-use crate::class_targets::{
+use crate::mechanics::class_targets::{
     CLASS_DIM, ClassIndexTargets, LogSoftmax, along_class_dim, check_class_weight,
     check_has_class_dim, check_reduced_rank,
 };
-use crate::gradient::{
-    Constant, dim_sum_gradient_carrier, finite_or_zero, needs_gradient, with_gradient,
+use crate::mechanics::gradient::{
+    Constant, dim_sum_gradient_carrier, needs_gradient, with_gradient,
 };
-use crate::reduction::{Reduction, sum_dim};
-use crate::validation::{check_same_shape, check_weight_option, fail, fail_option};
+use crate::mechanics::numerics::finite_or_zero;
+use crate::mechanics::reduction::{Reduction, sum_dim};
+use crate::mechanics::validation::{check_same_shape, check_weight_option, fail, fail_option};
 
 const LOSS: &str = "CrossEntropyLoss";
 

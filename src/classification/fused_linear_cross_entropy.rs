@@ -4,41 +4,30 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::backend::Backend;
+use core::ops::Range;
+
 use burn::tensor::{Int, Tensor};
 
 use crate::classification::{CrossEntropyLoss, CrossEntropyLossConfig};
-use crate::gradient::{Constant, needs_gradient, sum_gradient_carrier, with_gradient};
-use crate::reduction::Reduction;
-use crate::validation::{check_class_indices, fail, fail_option};
+use crate::mechanics::gradient::{Constant, needs_gradient, sum_gradient_carrier, with_gradient};
+use crate::mechanics::validation::{check_class_indices, fail, fail_option};
 
 const LOSS: &str = "FusedLinearCrossEntropyLoss";
 
-/// Configuration of [`FusedLinearCrossEntropyLoss`]. The options are those of
-/// [`CrossEntropyLossConfig`], plus the chunk size.
+/// Configuration of [`FusedLinearCrossEntropyLoss`]: a [`CrossEntropyLossConfig`] (every option,
+/// the reduction and the target check included; there is no unreduced form, since the
+/// projection's gradient sums over rows) and the chunk size.
 #[derive(Config, Debug)]
 pub struct FusedLinearCrossEntropyLossConfig {
-    /// A weight per class (length V, finite, non-negative). Default: none.
-    pub weight: Option<Vec<f32>>,
-    /// Targets equal to this index contribute 0 and are left out of the mean.
-    #[config(default = "Some(-100)")]
-    pub ignore_index: Option<i64>,
-    /// Label smoothing `ε` in `[0, 1]`.
-    #[config(default = 0.0)]
-    pub label_smoothing: f32,
-    /// Weight of the z-loss `z_loss · (log Z)^2` (see [`CrossEntropyLossConfig::z_loss`]).
-    #[config(default = 0.0)]
-    pub z_loss: f32,
-    /// The reduction. There is no unreduced form: the projection's gradient sums over rows.
-    #[config(default = "Reduction::Mean")]
-    pub reduction: Reduction,
+    /// The cross entropy of the logits: class weights (length V), `ignore_index`, label
+    /// smoothing, z-loss, the reduction and whether targets are range-checked.
+    #[config(default = "CrossEntropyLossConfig::new()")]
+    pub cross_entropy: CrossEntropyLossConfig,
     /// Rows of logits computed at a time: peak memory holds a few `[chunk_size, V]` buffers.
     /// The default keeps them to about 33 MB each at V = 32000 while the matmuls stay large
     /// enough to run at full speed.
     #[config(default = 256)]
     pub chunk_size: usize,
-    /// Check that targets lie in `[0, V)` (reads two numbers back from the device).
-    #[config(default = true)]
-    pub check_targets: bool,
 }
 
 impl FusedLinearCrossEntropyLossConfig {
@@ -50,18 +39,9 @@ impl FusedLinearCrossEntropyLossConfig {
         if self.chunk_size == 0 {
             fail_option(LOSS, "chunk_size", "at least 1", self.chunk_size);
         }
-        let cross_entropy = CrossEntropyLossConfig::new()
-            .with_weight(self.weight.clone())
-            .with_ignore_index(self.ignore_index)
-            .with_label_smoothing(self.label_smoothing)
-            .with_z_loss(self.z_loss)
-            .with_check_targets(false)
-            .init(device);
         FusedLinearCrossEntropyLoss {
-            cross_entropy,
-            reduction: self.reduction,
+            cross_entropy: self.cross_entropy.init(device),
             chunk_size: self.chunk_size,
-            check_targets: self.check_targets,
         }
     }
 }
@@ -94,7 +74,9 @@ impl FusedLinearCrossEntropyLossConfig {
 /// let projection = Tensor::<B, 2>::random([10, 4], Distribution::Default, &device).require_grad();
 /// let targets = Tensor::<B, 1, Int>::from_ints([1, 3, 9, 0, -100, 2], &device);
 ///
-/// let fused = FusedLinearCrossEntropyLossConfig::new().with_chunk_size(4).init::<B>(&device);
+/// let fused = FusedLinearCrossEntropyLossConfig::new()
+///     .with_chunk_size(4)
+///     .init::<B>(&device);
 /// let loss = fused.forward(hidden.clone(), projection.clone(), None, targets.clone());
 /// let unfused = CrossEntropyLossConfig::new().init::<B>(&device);
 /// let reference = unfused.forward(hidden.matmul(projection.transpose()), targets);
@@ -103,14 +85,11 @@ impl FusedLinearCrossEntropyLossConfig {
 /// ```
 #[derive(Module, Debug)]
 pub struct FusedLinearCrossEntropyLoss<B: Backend> {
-    /// The cross entropy applied to each chunk of logits.
+    /// The cross entropy applied to each chunk of logits (its reduction and target check apply
+    /// to the whole batch).
     pub cross_entropy: CrossEntropyLoss<B>,
-    /// The reduction.
-    pub reduction: Reduction,
     /// Rows per chunk.
     pub chunk_size: usize,
-    /// Whether targets are range-checked.
-    pub check_targets: bool,
 }
 
 impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
@@ -140,6 +119,29 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
         bias: Option<Tensor<B, 1>>,
         targets: Tensor<B, 1, Int>,
     ) -> (Tensor<B, 1>, Tensor<B, 1>) {
+        let rows = self.check_inputs(&hidden, &projection, bias.as_ref(), &targets);
+        let inputs = ChunkInputs::new(&hidden, &projection, bias.as_ref());
+        let mut sums = ChunkSums::new(&inputs);
+        for start in (0..rows).step_by(self.chunk_size) {
+            let end = (start + self.chunk_size).min(rows);
+            self.add_chunk(
+                &inputs,
+                targets.clone().slice(start..end),
+                start..end,
+                &mut sums,
+            );
+        }
+        self.finish(sums, rows, hidden, projection, bias)
+    }
+
+    /// Checks the shapes (and, with `check_targets`, the target values); returns the rows.
+    fn check_inputs(
+        &self,
+        hidden: &Tensor<B, 2>,
+        projection: &Tensor<B, 2>,
+        bias: Option<&Tensor<B, 1>>,
+        targets: &Tensor<B, 1, Int>,
+    ) -> usize {
         let [rows, features] = hidden.dims();
         let [classes, projection_features] = projection.dims();
         if projection_features != features {
@@ -152,7 +154,7 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
                 format_args!("{:?}", projection.dims()),
             );
         }
-        if let Some(bias) = &bias
+        if let Some(bias) = bias
             && bias.dims() != [classes]
         {
             fail(
@@ -170,137 +172,219 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
                 format_args!("{:?}", targets.dims()),
             );
         }
-        if self.check_targets {
+        if self.cross_entropy.check_targets {
             check_class_indices(
                 LOSS,
                 "targets",
-                &targets,
+                targets,
                 classes,
                 self.cross_entropy.ignore_index,
             );
         }
+        rows
+    }
 
-        let wants_hidden_grad = needs_gradient(&hidden);
-        let wants_projection_grad = needs_gradient(&projection);
-        let wants_bias_grad = bias.as_ref().is_some_and(needs_gradient);
-        let needs_gradient = wants_hidden_grad || wants_projection_grad || wants_bias_grad;
-        let hidden_values = hidden.clone().constant();
-        let projection_values = projection.clone().constant();
-        let bias_values = bias
-            .clone()
-            .map(|bias| bias.constant().unsqueeze_dim::<2>(1));
-
-        let device = hidden.device();
-        let zero = || Tensor::<B, 1>::zeros([1], &device);
-        let (mut loss_sum, mut z_sum, mut total_weight, mut valid_count) =
-            (zero(), zero(), zero(), zero());
-        let mut hidden_grads = Vec::new();
-        let mut projection_grad = wants_projection_grad.then(|| projection_values.zeros_like());
-        let mut bias_grad = wants_bias_grad.then(|| Tensor::<B, 1>::zeros([classes], &device));
-
-        // Each chunk's logits are computed transposed, `W · hᵀ` as `[V, n]`, so the classes of
-        // one row are a column: the layout of a one-sample `(1, V, n)` input to cross entropy,
-        // whose gradient `Gᵀ` then multiplies row blocks of W and h without transposed copies.
-        // Every product with W takes it in blocks of rows: NdArray copies each matmul operand,
-        // and a copy of all of W (131 MB at V = 32000, H = 1024) in every chunk would outweigh
-        // the chunk itself.
-        let class_blocks: Vec<_> = (0..classes)
-            .step_by(PROJECTION_BLOCK)
-            .map(|start| start..(start + PROJECTION_BLOCK).min(classes))
-            .collect();
-        for start in (0..rows).step_by(self.chunk_size) {
-            let end = (start + self.chunk_size).min(rows);
-            let chunk_rows = end - start;
-            let hidden_chunk = hidden_values.clone().slice(start..end);
-            let hidden_chunk_t = hidden_chunk.clone().transpose();
-            let logits_blocks = class_blocks.iter().map(|block| {
-                projection_values
-                    .clone()
-                    .slice(block.clone())
-                    .matmul(hidden_chunk_t.clone())
-            });
-            let mut logits_t = Tensor::cat(logits_blocks.collect(), 0);
-            if let Some(bias) = &bias_values {
-                logits_t = logits_t + bias.clone();
-            }
-            let logits: Tensor<B, 3> = logits_t.reshape([1, classes, chunk_rows]);
-            let chunk_targets = self.cross_entropy.index_targets(
-                &logits.dims(),
-                targets.clone().slice(start..end).reshape([1, chunk_rows]),
-                false,
-            );
-            let (losses, z_terms, logits_grad) = self.cross_entropy.index_values_and_gradient(
-                logits,
-                &chunk_targets,
-                needs_gradient,
-            );
-            loss_sum = loss_sum + losses.sum();
-            if let Some(z_terms) = z_terms {
-                z_sum = z_sum + z_terms.sum();
-            }
-            total_weight = total_weight + chunk_targets.total_weight();
-            valid_count = valid_count + chunk_targets.valid_count();
-            let Some(logits_grad) = logits_grad else {
-                continue;
-            };
-            let logits_grad_t: Tensor<B, 2> = logits_grad.reshape([classes, chunk_rows]);
-            if wants_hidden_grad {
-                let mut hidden_grad = hidden_chunk.zeros_like();
-                for block in &class_blocks {
-                    let gradient_block = logits_grad_t.clone().slice(block.clone()).transpose();
-                    let projection_block = projection_values.clone().slice(block.clone());
-                    hidden_grad = hidden_grad + gradient_block.matmul(projection_block);
-                }
-                hidden_grads.push(hidden_grad);
-            }
-            if let Some(sum) = projection_grad {
-                let mut sum = sum;
-                for block in &class_blocks {
-                    // The product on the left, so the addition reuses its buffer; the slice of
-                    // `sum` is a view, released before the assignment, which then writes into
-                    // `sum` in place (the whole `[V, H]` product would be a second buffer of
-                    // its size).
-                    let product = logits_grad_t
-                        .clone()
-                        .slice(block.clone())
-                        .matmul(hidden_chunk.clone());
-                    let updated = product + sum.clone().slice(block.clone());
-                    sum = sum.slice_assign(block.clone(), updated);
-                }
-                projection_grad = Some(sum);
-            }
-            bias_grad = bias_grad.map(|sum| sum + logits_grad_t.sum_dim(1).squeeze_dim(1));
-        }
-
-        // The reduction's factor (1, 1/Σw or 1/N) scales the value and the stored gradients.
-        let scale = self.reduction.reduce_weighted(
-            Tensor::<B, 1>::ones([1], &device),
-            rows,
-            total_weight,
-            valid_count,
+    /// One chunk of rows: its logits, their losses and closed-form gradient `G`, and the
+    /// gradients of the inputs that need one (`G · projection`, `Gᵀ · hidden`, `Σ G`) added to
+    /// `sums` before the chunk's buffers are freed.
+    fn add_chunk(
+        &self,
+        inputs: &ChunkInputs<B>,
+        targets: Tensor<B, 1, Int>,
+        rows: Range<usize>,
+        sums: &mut ChunkSums<B>,
+    ) {
+        let chunk_rows = rows.len();
+        let hidden_chunk = inputs.hidden.clone().slice(rows);
+        let logits = inputs.logits(&hidden_chunk);
+        let chunk_targets = self.cross_entropy.index_targets(
+            &logits.dims(),
+            targets.reshape([1, chunk_rows]),
+            false,
         );
-        let value = loss_sum * scale.clone();
-        let z_loss = z_sum * scale.clone();
-        if !needs_gradient {
-            return (value, z_loss);
+        let (losses, z_terms, logits_grad) = self.cross_entropy.index_values_and_gradient(
+            logits,
+            &chunk_targets,
+            inputs.needs_gradient(),
+        );
+        sums.loss = sums.loss.clone() + losses.sum();
+        if let Some(z_terms) = z_terms {
+            sums.z = sums.z.clone() + z_terms.sum();
         }
+        sums.total_weight = sums.total_weight.clone() + chunk_targets.total_weight();
+        sums.valid_count = sums.valid_count.clone() + chunk_targets.valid_count();
+        if let Some(logits_grad) = logits_grad {
+            let classes = inputs.projection.dims()[0];
+            sums.add_gradients(
+                inputs,
+                hidden_chunk,
+                logits_grad.reshape([classes, chunk_rows]),
+            );
+        }
+    }
+
+    /// The reduction's factor (1, 1/Σw or 1/N) applied to the sums, and the stored gradients
+    /// attached to the inputs.
+    fn finish(
+        &self,
+        sums: ChunkSums<B>,
+        rows: usize,
+        hidden: Tensor<B, 2>,
+        projection: Tensor<B, 2>,
+        bias: Option<Tensor<B, 1>>,
+    ) -> (Tensor<B, 1>, Tensor<B, 1>) {
+        let scale = self.cross_entropy.reduction.reduce_weighted(
+            Tensor::<B, 1>::ones([1], &hidden.device()),
+            rows,
+            sums.total_weight,
+            sums.valid_count,
+        );
+        let value = sums.loss * scale.clone();
+        let z_loss = sums.z * scale.clone();
         // The scale multiplies the carriers, not the gradients: scaling a `[V, H]` gradient
         // would cost another buffer of its size.
         let scaled = |carrier: Tensor<B, 1>| carrier * scale.clone();
-        let hidden_carrier = wants_hidden_grad
-            .then(|| sum_gradient_carrier(&hidden, || Tensor::cat(hidden_grads, 0)))
+        let hidden_carrier = (!sums.hidden_grads.is_empty())
+            .then(|| sum_gradient_carrier(&hidden, || Tensor::cat(sums.hidden_grads, 0)))
             .flatten()
             .map(scaled);
-        let projection_carrier = projection_grad
+        let projection_carrier = sums
+            .projection_grad
             .and_then(|gradient| sum_gradient_carrier(&projection, || gradient))
             .map(scaled);
         let bias_carrier = bias
-            .zip(bias_grad)
+            .zip(sums.bias_grad)
             .and_then(|(bias, gradient)| sum_gradient_carrier(&bias, || gradient))
             .map(scaled);
         let value = with_gradient(value, hidden_carrier);
         let value = with_gradient(value, projection_carrier);
         (with_gradient(value, bias_carrier), z_loss)
+    }
+}
+
+/// The detached inputs of the chunks, and which inputs need a gradient.
+struct ChunkInputs<B: Backend> {
+    hidden: Tensor<B, 2>,
+    projection: Tensor<B, 2>,
+    /// The bias as a column `[V, 1]`, added to the transposed logits.
+    bias: Option<Tensor<B, 2>>,
+    /// The row blocks of the projection that one matmul takes.
+    class_blocks: Vec<Range<usize>>,
+    wants_hidden: bool,
+    wants_projection: bool,
+    wants_bias: bool,
+}
+
+impl<B: Backend> ChunkInputs<B> {
+    fn new(hidden: &Tensor<B, 2>, projection: &Tensor<B, 2>, bias: Option<&Tensor<B, 1>>) -> Self {
+        let classes = projection.dims()[0];
+        Self {
+            hidden: hidden.clone().constant(),
+            projection: projection.clone().constant(),
+            bias: bias.map(|bias| bias.clone().constant().unsqueeze_dim::<2>(1)),
+            class_blocks: (0..classes)
+                .step_by(PROJECTION_BLOCK)
+                .map(|start| start..(start + PROJECTION_BLOCK).min(classes))
+                .collect(),
+            wants_hidden: needs_gradient(hidden),
+            wants_projection: needs_gradient(projection),
+            wants_bias: bias.is_some_and(needs_gradient),
+        }
+    }
+
+    fn needs_gradient(&self) -> bool {
+        self.wants_hidden || self.wants_projection || self.wants_bias
+    }
+
+    /// A chunk's logits, computed transposed, `W · hᵀ` as `[V, n]`, so the classes of one row
+    /// are a column: the layout of a one-sample `(1, V, n)` input to cross entropy, whose
+    /// gradient `Gᵀ` then multiplies row blocks of W and h without transposed copies. Every
+    /// product with W takes it in blocks of rows: NdArray copies each matmul operand, and a copy
+    /// of all of W (131 MB at V = 32000, H = 1024) in every chunk would outweigh the chunk
+    /// itself.
+    fn logits(&self, hidden_chunk: &Tensor<B, 2>) -> Tensor<B, 3> {
+        let [chunk_rows, _] = hidden_chunk.dims();
+        let classes = self.projection.dims()[0];
+        let hidden_chunk_t = hidden_chunk.clone().transpose();
+        let logits_blocks = self.class_blocks.iter().map(|block| {
+            self.projection
+                .clone()
+                .slice(block.clone())
+                .matmul(hidden_chunk_t.clone())
+        });
+        let mut logits_t = Tensor::cat(logits_blocks.collect(), 0);
+        if let Some(bias) = &self.bias {
+            logits_t = logits_t + bias.clone();
+        }
+        logits_t.reshape([1, classes, chunk_rows])
+    }
+}
+
+/// What the chunks accumulate: the loss and z-loss sums, the mean's denominators, and the
+/// inputs' gradients.
+struct ChunkSums<B: Backend> {
+    loss: Tensor<B, 1>,
+    z: Tensor<B, 1>,
+    total_weight: Tensor<B, 1>,
+    valid_count: Tensor<B, 1>,
+    /// One `[n, H]` block per chunk, concatenated at the end.
+    hidden_grads: Vec<Tensor<B, 2>>,
+    projection_grad: Option<Tensor<B, 2>>,
+    bias_grad: Option<Tensor<B, 1>>,
+}
+
+impl<B: Backend> ChunkSums<B> {
+    fn new(inputs: &ChunkInputs<B>) -> Self {
+        let device = inputs.hidden.device();
+        let zero = || Tensor::<B, 1>::zeros([1], &device);
+        let classes = inputs.projection.dims()[0];
+        Self {
+            loss: zero(),
+            z: zero(),
+            total_weight: zero(),
+            valid_count: zero(),
+            hidden_grads: Vec::new(),
+            projection_grad: inputs
+                .wants_projection
+                .then(|| inputs.projection.zeros_like()),
+            bias_grad: inputs.wants_bias.then(|| Tensor::zeros([classes], &device)),
+        }
+    }
+
+    /// Adds a chunk's input gradients from its transposed logits gradient `Gᵀ` `[V, n]`.
+    fn add_gradients(
+        &mut self,
+        inputs: &ChunkInputs<B>,
+        hidden_chunk: Tensor<B, 2>,
+        logits_grad_t: Tensor<B, 2>,
+    ) {
+        if inputs.wants_hidden {
+            let mut hidden_grad = hidden_chunk.zeros_like();
+            for block in &inputs.class_blocks {
+                let gradient_block = logits_grad_t.clone().slice(block.clone()).transpose();
+                let projection_block = inputs.projection.clone().slice(block.clone());
+                hidden_grad = hidden_grad + gradient_block.matmul(projection_block);
+            }
+            self.hidden_grads.push(hidden_grad);
+        }
+        if let Some(mut sum) = self.projection_grad.take() {
+            for block in &inputs.class_blocks {
+                // The product on the left, so the addition reuses its buffer; the slice of
+                // `sum` is a view, released before the assignment, which then writes into `sum`
+                // in place (the whole `[V, H]` product would be a second buffer of its size).
+                let product = logits_grad_t
+                    .clone()
+                    .slice(block.clone())
+                    .matmul(hidden_chunk.clone());
+                let updated = product + sum.clone().slice(block.clone());
+                sum = sum.slice_assign(block.clone(), updated);
+            }
+            self.projection_grad = Some(sum);
+        }
+        self.bias_grad = self
+            .bias_grad
+            .take()
+            .map(|sum| sum + logits_grad_t.sum_dim(1).squeeze_dim(1));
     }
 }
 

@@ -5,9 +5,11 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::{Constant, Elementwise, elementwise_forwards, finite_or_zero};
-use crate::reduction::Reduction;
-use crate::validation::check_same_shape;
+use crate::mechanics::assembly::{Elementwise, elementwise_forwards};
+use crate::mechanics::gradient::Constant;
+use crate::mechanics::numerics::finite_or_zero;
+use crate::mechanics::reduction::Reduction;
+use crate::mechanics::validation::check_same_shape;
 
 const LOSS: &str = "KlDivLoss";
 

@@ -6,11 +6,11 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
 use crate::backends::kernels::{self, NllInputs};
-use crate::class_targets::{CLASS_DIM, ClassIndexTargets};
-use crate::gradient::{dim_sum_gradient_carrier, needs_gradient, with_gradient};
-use crate::indexing::gather;
-use crate::reduction::Reduction;
-use crate::validation::check_weight_option;
+use crate::mechanics::class_targets::{CLASS_DIM, ClassIndexTargets};
+use crate::mechanics::gradient::{dim_sum_gradient_carrier, needs_gradient, with_gradient};
+use crate::mechanics::indexing::gather;
+use crate::mechanics::reduction::Reduction;
+use crate::mechanics::validation::check_weight_option;
 
 const LOSS: &str = "NllLoss";
 

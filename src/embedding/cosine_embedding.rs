@@ -5,9 +5,9 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::hinge;
-use crate::reduction::Reduction;
-use crate::validation::{check_finite_option, check_same_shape, fail};
+use crate::mechanics::numerics::hinge;
+use crate::mechanics::reduction::Reduction;
+use crate::mechanics::validation::{check_finite_option, check_same_shape, fail};
 
 const LOSS: &str = "CosineEmbeddingLoss";
 

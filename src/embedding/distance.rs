@@ -6,8 +6,8 @@ use burn::config::Config;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::Constant;
-use crate::validation::{check_finite_option, check_same_shape, fail_option};
+use crate::mechanics::gradient::Constant;
+use crate::mechanics::validation::{check_finite_option, check_same_shape, fail_option};
 
 /// A distance between corresponding rows of two `(N, D)` batches, giving `(N)`: the
 /// `distance_function` of

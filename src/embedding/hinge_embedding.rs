@@ -6,9 +6,10 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::{Constant, hinge};
-use crate::reduction::Reduction;
-use crate::validation::{check_finite_option, check_same_shape};
+use crate::mechanics::gradient::Constant;
+use crate::mechanics::numerics::hinge;
+use crate::mechanics::reduction::Reduction;
+use crate::mechanics::validation::{check_finite_option, check_same_shape};
 
 const LOSS: &str = "HingeEmbeddingLoss";
 

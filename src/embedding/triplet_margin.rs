@@ -6,9 +6,9 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
 use super::distance::{check_norm_degree, pairwise_distance};
-use crate::gradient::hinge;
-use crate::reduction::Reduction;
-use crate::validation::{check_finite_option, check_positive_option, check_same_shape};
+use crate::mechanics::numerics::hinge;
+use crate::mechanics::reduction::Reduction;
+use crate::mechanics::validation::{check_finite_option, check_positive_option, check_same_shape};
 
 const LOSS: &str = "TripletMarginLoss";
 

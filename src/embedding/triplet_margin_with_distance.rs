@@ -7,8 +7,8 @@ use burn::tensor::backend::Backend;
 
 use super::distance::{Distance, PairwiseDistance};
 use super::triplet_margin::{check_triplet_shapes, triplet_losses};
-use crate::reduction::Reduction;
-use crate::validation::{check_positive_option, fail};
+use crate::mechanics::reduction::Reduction;
+use crate::mechanics::validation::{check_positive_option, fail};
 
 const LOSS: &str = "TripletMarginWithDistanceLoss";
 

@@ -5,10 +5,10 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
-use crate::class_targets::{CLASS_DIM, ClassIndexTargets};
-use crate::indexing::gather;
-use crate::reduction::Reduction;
-use crate::validation::{check_weight_option, fail, fail_option};
+use crate::mechanics::class_targets::{CLASS_DIM, ClassIndexTargets};
+use crate::mechanics::indexing::gather;
+use crate::mechanics::reduction::Reduction;
+use crate::mechanics::validation::{check_weight_option, fail, fail_option};
 
 const LOSS: &str = "MultiMarginLoss";
 

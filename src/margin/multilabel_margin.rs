@@ -5,8 +5,8 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::{ElementConversion, IndexingUpdateOp, Int, Tensor};
 
-use crate::reduction::Reduction;
-use crate::validation::{check_same_shape, fail};
+use crate::mechanics::reduction::Reduction;
+use crate::mechanics::validation::{check_same_shape, fail};
 
 const LOSS: &str = "MultiLabelMarginLoss";
 

@@ -6,11 +6,11 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::{Constant, gradient_carrier, with_gradient};
-use crate::last_dim::LastDimWeight;
-use crate::numerics::log1p;
-use crate::reduction::Reduction;
-use crate::validation::{check_same_shape, check_weight_option, fail};
+use crate::mechanics::gradient::{Constant, gradient_carrier, with_gradient};
+use crate::mechanics::last_dim::LastDimWeight;
+use crate::mechanics::numerics::log1p;
+use crate::mechanics::reduction::Reduction;
+use crate::mechanics::validation::{check_same_shape, check_weight_option, fail};
 
 const LOSS: &str = "MultiLabelSoftMarginLoss";
 

@@ -6,10 +6,11 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::{Constant, Elementwise, elementwise_forwards};
-use crate::numerics::log1p;
-use crate::reduction::Reduction;
-use crate::validation::check_same_shape;
+use crate::mechanics::assembly::{Elementwise, elementwise_forwards};
+use crate::mechanics::gradient::Constant;
+use crate::mechanics::numerics::log1p;
+use crate::mechanics::reduction::Reduction;
+use crate::mechanics::validation::check_same_shape;
 
 const LOSS: &str = "SoftMarginLoss";
 

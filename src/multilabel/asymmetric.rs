@@ -6,9 +6,9 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
 use super::logistic::Logistic;
-use crate::gradient::{Constant, gradient_carrier, with_gradient};
-use crate::reduction::Reduction;
-use crate::validation::{check_same_shape, fail_option};
+use crate::mechanics::gradient::{Constant, gradient_carrier, with_gradient};
+use crate::mechanics::reduction::Reduction;
+use crate::mechanics::validation::{check_same_shape, fail_option};
 
 const LOSS: &str = "AsymmetricLoss";
 

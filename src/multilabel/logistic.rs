@@ -1,6 +1,6 @@
 //! The logistic function and its logarithm, both ways round, from one `exp(-|x|)`.
 
-use crate::numerics::log1p;
+use crate::mechanics::numerics::log1p;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 

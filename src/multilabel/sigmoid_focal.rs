@@ -6,9 +6,10 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
 use super::logistic::{Logistic, pow_non_negative};
-use crate::gradient::{Constant, finite_or_zero, gradient_carrier, with_gradient};
-use crate::reduction::Reduction;
-use crate::validation::{check_same_shape, fail_option};
+use crate::mechanics::gradient::{Constant, gradient_carrier, with_gradient};
+use crate::mechanics::numerics::finite_or_zero;
+use crate::mechanics::reduction::Reduction;
+use crate::mechanics::validation::{check_same_shape, fail_option};
 
 const LOSS: &str = "SigmoidFocalLoss";
 

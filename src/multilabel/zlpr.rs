@@ -5,10 +5,10 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Tensor};
 
-use crate::gradient::{Constant, gradient_carrier, with_gradient};
-use crate::numerics::log1p;
-use crate::reduction::Reduction;
-use crate::validation::{any, check_same_shape, fail};
+use crate::mechanics::gradient::{Constant, gradient_carrier, with_gradient};
+use crate::mechanics::numerics::log1p;
+use crate::mechanics::reduction::Reduction;
+use crate::mechanics::validation::{any, check_same_shape, fail};
 
 const LOSS: &str = "ZlprLoss";
 const CLASS_DIM: usize = 1;

@@ -7,9 +7,10 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::{Constant, Elementwise};
-use crate::reduction::Reduction;
-use crate::validation::{any, check_same_shape, fail, fail_option};
+use crate::mechanics::assembly::Elementwise;
+use crate::mechanics::gradient::Constant;
+use crate::mechanics::reduction::Reduction;
+use crate::mechanics::validation::{any, check_same_shape, fail, fail_option};
 
 const LOSS: &str = "GaussianNllLoss";
 

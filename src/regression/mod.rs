@@ -18,8 +18,9 @@ pub use smooth_l1::*;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use crate::gradient::{Constant, Elementwise};
-use crate::validation::check_same_shape;
+use crate::mechanics::assembly::Elementwise;
+use crate::mechanics::gradient::Constant;
+use crate::mechanics::validation::check_same_shape;
 
 /// A loss `ℓ(d)` of `d = input - target` with derivative `ℓ'(d)`: the value and the closed-form
 /// gradients `ℓ'(d)` for the input and `-ℓ'(d)` for the target, after the shape check every

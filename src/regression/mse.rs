@@ -6,8 +6,8 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
 use super::difference_loss;
-use crate::gradient::{Elementwise, elementwise_forwards};
-use crate::reduction::Reduction;
+use crate::mechanics::assembly::{Elementwise, elementwise_forwards};
+use crate::mechanics::reduction::Reduction;
 
 const LOSS: &str = "MseLoss";
 

@@ -7,9 +7,10 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Tensor};
 
-use crate::gradient::{Constant, Elementwise, elementwise_forwards};
-use crate::reduction::Reduction;
-use crate::validation::{check_same_shape, fail_option};
+use crate::mechanics::assembly::{Elementwise, elementwise_forwards};
+use crate::mechanics::gradient::Constant;
+use crate::mechanics::reduction::Reduction;
+use crate::mechanics::validation::{check_same_shape, fail_option};
 
 const LOSS: &str = "PoissonNllLoss";
 

@@ -6,9 +6,9 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
 use super::difference_loss;
-use crate::gradient::{Elementwise, elementwise_forwards};
-use crate::reduction::Reduction;
-use crate::validation::fail_option;
+use crate::mechanics::assembly::{Elementwise, elementwise_forwards};
+use crate::mechanics::reduction::Reduction;
+use crate::mechanics::validation::fail_option;
 
 const LOSS: &str = "SmoothL1Loss";
 

@@ -6,10 +6,10 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, IndexingUpdateOp, Int, Tensor};
 
-use crate::gradient::{Constant, gradient_carrier, with_gradient};
-use crate::indexing::gather;
-use crate::reduction::Reduction;
-use crate::validation::{fail, fail_option};
+use crate::mechanics::gradient::{Constant, gradient_carrier, with_gradient};
+use crate::mechanics::indexing::gather;
+use crate::mechanics::reduction::Reduction;
+use crate::mechanics::validation::{fail, fail_option};
 
 const LOSS: &str = "CtcLoss";
 
@@ -193,7 +193,7 @@ impl<B: Backend> CtcLoss<B> {
         let width = labels.dims()[1];
 
         // The recursions run on detached values and the gradient comes back through a carrier
-        // (src/gradient.rs) holding the closed-form alpha-beta gradient, rather than autodiff
+        // (src/mechanics/gradient.rs) holding the closed-form alpha-beta gradient, rather than autodiff
         // through the recursion. Autodiff would take one time slice of the log-probabilities
         // per step, and the backward of every slice builds (and adds) a zero tensor of the full
         // (T, N, 2S + 1) shape: O(T^2 N S) time for long inputs, plus ~10 saved tensors per

@@ -41,3 +41,22 @@ fn native_log1p_is_accurate<B: Backend>(device: &B::Device) -> bool {
     measured.lock().expect("log1p cache").insert(key, accurate);
     accurate
 }
+/// `values` with their infinite and NaN entries set to 0 (and no gradient through them). Used for
+/// gradients with respect to targets, which PyTorch leaves infinite at probabilities of exactly
+/// 0 or 1 (BCE) or NaN at a zero target probability (KL): a non-finite entry would otherwise
+/// reach the upstream gradient through the product rule and turn the backward pass into NaN.
+/// Always applied (a few element-wise passes): deciding first whether anything needs it would
+/// read a value back from the device.
+pub(crate) fn finite_or_zero<B: Backend, const D: usize>(values: Tensor<B, D>) -> Tensor<B, D> {
+    let non_finite = values.clone().is_finite().bool_not();
+    values.mask_fill(non_finite, 0.0)
+}
+
+/// `max(0, z)` exactly as PyTorch's `clamp_min(z, 0)`: the gradient passes only where `z > 0`,
+/// so it is 0 at the hinge point `z == 0` (Burn's `clamp_min` passes it there) and at NaN, and
+/// NaN propagates to the value on every backend.
+pub(crate) fn hinge<B: Backend, const D: usize>(z: Tensor<B, D>) -> Tensor<B, D> {
+    let inactive = z.clone().lower_equal_elem(0.0);
+    let nan = z.clone().is_nan();
+    z.mask_fill(inactive, 0.0).mask_fill(nan, f32::NAN)
+}

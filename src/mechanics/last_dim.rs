@@ -3,7 +3,7 @@
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use crate::validation::fail;
+use crate::mechanics::validation::fail;
 
 /// An optional weight vector viewed as `[1, ..., 1, L]`, checked against an input's last
 /// dimension (`L` is that dimension's size, or 1).

@@ -1,8 +1,8 @@
 //! How a loss turns its per-element values into one number.
 
 use crate::backends::kernels;
-use crate::gradient::Constant;
-use crate::gradient::needs_gradient;
+use crate::mechanics::gradient::Constant;
+use crate::mechanics::gradient::needs_gradient;
 use burn::config::Config;
 use burn::empty;
 use burn::tensor::Tensor;

@@ -12,7 +12,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{DType, Tensor};
 
 use crate::backends::autodiff;
-use crate::reduction::Reduction;
+use crate::mechanics::numerics::finite_or_zero;
 
 /// A tensor cut from the autodiff graph. Burn's `detach` keeps a leaf's `require_grad`, so a
 /// detached leaf (a benchmark's logits, a parameter fed to a loss directly) would still be
@@ -48,7 +48,7 @@ pub(crate) fn needs_gradient<B: Backend, const D: usize>(input: &Tensor<B, D>) -
 
 /// A zero-valued tensor whose gradient with respect to `input` is `gradient()` times the
 /// upstream gradient of each element; `None` without autodiff (or for an untracked input), so the
-/// caller skips computing `gradient` at all. `gradient` must be finite (see [`finite_or_zero`]).
+/// caller skips computing `gradient` at all. `gradient` must be finite (see `crate::mechanics::numerics::finite_or_zero`).
 pub(crate) fn gradient_carrier<B: Backend, const D: usize>(
     input: &Tensor<B, D>,
     gradient: impl FnOnce() -> Tensor<B, D>,
@@ -127,105 +127,6 @@ fn finite_range(dtype: DType) -> (f64, f64) {
     }
 }
 
-/// An element-wise loss: its value computed on detached inputs, and the closed-form gradient of
-/// each element with respect to each differentiable input (only on autodiff backends).
-pub(crate) struct Elementwise<B: Backend, const D: usize> {
-    pub value: Tensor<B, D>,
-    pub gradients: Vec<(Tensor<B, D>, Tensor<B, D>)>,
-}
-
-impl<B: Backend, const D: usize> Elementwise<B, D> {
-    /// Starts from the detached value; add gradients with [`Elementwise::gradient`].
-    pub fn new(value: Tensor<B, D>) -> Self {
-        Self {
-            value,
-            gradients: Vec::new(),
-        }
-    }
-
-    /// Attaches `gradient()` as the gradient of every element with respect to `input`, when
-    /// autodiff needs it.
-    pub fn gradient(
-        mut self,
-        input: &Tensor<B, D>,
-        gradient: impl FnOnce() -> Tensor<B, D>,
-    ) -> Self {
-        if needs_gradient(input) {
-            self.gradients.push((input.clone(), gradient()));
-        }
-        self
-    }
-
-    /// The unreduced loss (PyTorch's `'none'`), differentiable element by element.
-    pub fn unreduced(self) -> Tensor<B, D> {
-        self.gradients
-            .into_iter()
-            .fold(self.value, |value, (input, gradient)| {
-                let carrier = gradient_carrier(&input, || gradient);
-                with_gradient(value, carrier)
-            })
-    }
-
-    /// The reduced loss. The carriers are summed before their zero is formed, so no second
-    /// input-sized buffer is built for them.
-    pub fn reduced(self, reduction: Reduction, batch_size: usize) -> Tensor<B, 1> {
-        let count = self.value.shape().num_elements();
-        let value = reduction.reduce(self.value, batch_size);
-        let factor = reduction.factor(count as f64, batch_size);
-        self.gradients
-            .into_iter()
-            .fold(value, |value, (input, gradient)| {
-                let carrier = sum_gradient_carrier(&input, || gradient);
-                with_gradient(value, carrier.map(|carrier| carrier * factor))
-            })
-    }
-}
-
-/// `forward` and `forward_no_reduction` of a loss of two same-shaped inputs, from its
-/// `elementwise(first, second) -> Elementwise` method and its `reduction` field: the loss reduced
-/// with the configured reduction, and the loss of every element. The doc comments written before
-/// each name document that method.
-macro_rules! elementwise_forwards {
-    (
-        $(#[$forward_doc:meta])*
-        forward($first:ident, $second:ident);
-        $(#[$unreduced_doc:meta])*
-        forward_no_reduction;
-    ) => {
-        $(#[$forward_doc])*
-        pub fn forward<const D: usize>(
-            &self,
-            $first: burn::tensor::Tensor<B, D>,
-            $second: burn::tensor::Tensor<B, D>,
-        ) -> burn::tensor::Tensor<B, 1> {
-            let batch_size = $first.dims()[0];
-            self.elementwise($first, $second)
-                .reduced(self.reduction, batch_size)
-        }
-
-        $(#[$unreduced_doc])*
-        pub fn forward_no_reduction<const D: usize>(
-            &self,
-            $first: burn::tensor::Tensor<B, D>,
-            $second: burn::tensor::Tensor<B, D>,
-        ) -> burn::tensor::Tensor<B, D> {
-            self.elementwise($first, $second).unreduced()
-        }
-    };
-}
-pub(crate) use elementwise_forwards;
-
-/// `values` with their infinite and NaN entries set to 0 (and no gradient through them). Used for
-/// gradients with respect to targets, which PyTorch leaves infinite at probabilities of exactly
-/// 0 or 1 (BCE) or NaN at a zero target probability (KL): a non-finite entry would otherwise
-/// reach the upstream gradient through the product rule and turn the backward pass into NaN.
-/// Always applied (a few element-wise passes): deciding first whether anything needs it would
-/// read a value back from the device.
-pub(crate) fn finite_or_zero<B: Backend, const D: usize>(values: Tensor<B, D>) -> Tensor<B, D> {
-    let non_finite = values.clone().is_finite().bool_not();
-    values.mask_fill(non_finite, 0.0)
-}
-
 /// Adds the carrier of [`gradient_carrier`] to `value` when there is one.
 pub(crate) fn with_gradient<B: Backend, const D: usize>(
     value: Tensor<B, D>,
@@ -235,15 +136,6 @@ pub(crate) fn with_gradient<B: Backend, const D: usize>(
         Some(carrier) => value + carrier,
         None => value,
     }
-}
-
-/// `max(0, z)` exactly as PyTorch's `clamp_min(z, 0)`: the gradient passes only where `z > 0`,
-/// so it is 0 at the hinge point `z == 0` (Burn's `clamp_min` passes it there) and at NaN, and
-/// NaN propagates to the value on every backend.
-pub(crate) fn hinge<B: Backend, const D: usize>(z: Tensor<B, D>) -> Tensor<B, D> {
-    let inactive = z.clone().lower_equal_elem(0.0);
-    let nan = z.clone().is_nan();
-    z.mask_fill(inactive, 0.0).mask_fill(nan, f32::NAN)
 }
 
 #[cfg(all(test, feature = "ndarray", feature = "autodiff"))]

@@ -4,9 +4,9 @@
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, IndexingUpdateOp, Int, Tensor};
 
-use crate::indexing::gather;
-use crate::reduction::{sum, sum_dim};
-use crate::validation::{check_class_indices, check_weight_len, fail};
+use crate::mechanics::indexing::gather;
+use crate::mechanics::reduction::{sum, sum_dim};
+use crate::mechanics::validation::{check_class_indices, check_weight_len, fail};
 
 /// The class dimension of `(N, C)` and `(N, C, d1, ..., dk)` inputs, as in PyTorch.
 pub(crate) const CLASS_DIM: usize = 1;

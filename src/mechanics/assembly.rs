@@ -1,0 +1,112 @@
+//! The assembly of element-wise losses: a value and, per differentiable input, its closed-form
+//! gradient, finished once for every reduction.
+//!
+//! # Closed-form gradient or plain autodiff
+//!
+//! A loss attaches its closed-form gradient (a carrier of [`crate::mechanics::gradient`]) for
+//! every input whose derivative is a formula of the forward pass's own pieces and whose autodiff
+//! graph would keep input-sized intermediates: the logits of cross entropy, NLL, BCE with
+//! logits, the focal, asymmetric and ZLPR losses and CTC, the probabilities of BCE, the inputs of
+//! KL, the regression losses and the soft margins. The backward pass then keeps one gradient
+//! buffer and applies PyTorch's own formula (its clamps included). A loss stays on plain
+//! autodiff where its graph keeps no more than that gradient would, or where the derivative is
+//! a selection between branches: the hinge and distance losses of `crate::embedding` and the
+//! multi-class margins, whose graphs are a few element-wise operations on small tensors.
+//! `embedding/distance.rs` computes its norms on constants and attaches their gradient through
+//! `x - x.constant()`, the same rule for a reduction along the feature dimension.
+
+use burn::tensor::Tensor;
+use burn::tensor::backend::Backend;
+
+use crate::mechanics::gradient::{
+    gradient_carrier, needs_gradient, sum_gradient_carrier, with_gradient,
+};
+use crate::mechanics::reduction::Reduction;
+
+/// An element-wise loss: its value computed on detached inputs, and the closed-form gradient of
+/// each element with respect to each differentiable input (only on autodiff backends).
+pub(crate) struct Elementwise<B: Backend, const D: usize> {
+    pub value: Tensor<B, D>,
+    pub gradients: Vec<(Tensor<B, D>, Tensor<B, D>)>,
+}
+
+impl<B: Backend, const D: usize> Elementwise<B, D> {
+    /// Starts from the detached value; add gradients with [`Elementwise::gradient`].
+    pub fn new(value: Tensor<B, D>) -> Self {
+        Self {
+            value,
+            gradients: Vec::new(),
+        }
+    }
+
+    /// Attaches `gradient()` as the gradient of every element with respect to `input`, when
+    /// autodiff needs it.
+    pub fn gradient(
+        mut self,
+        input: &Tensor<B, D>,
+        gradient: impl FnOnce() -> Tensor<B, D>,
+    ) -> Self {
+        if needs_gradient(input) {
+            self.gradients.push((input.clone(), gradient()));
+        }
+        self
+    }
+
+    /// The unreduced loss (PyTorch's `'none'`), differentiable element by element.
+    pub fn unreduced(self) -> Tensor<B, D> {
+        self.gradients
+            .into_iter()
+            .fold(self.value, |value, (input, gradient)| {
+                let carrier = gradient_carrier(&input, || gradient);
+                with_gradient(value, carrier)
+            })
+    }
+
+    /// The reduced loss. The carriers are summed before their zero is formed, so no second
+    /// input-sized buffer is built for them.
+    pub fn reduced(self, reduction: Reduction, batch_size: usize) -> Tensor<B, 1> {
+        let count = self.value.shape().num_elements();
+        let value = reduction.reduce(self.value, batch_size);
+        let factor = reduction.factor(count as f64, batch_size);
+        self.gradients
+            .into_iter()
+            .fold(value, |value, (input, gradient)| {
+                let carrier = sum_gradient_carrier(&input, || gradient);
+                with_gradient(value, carrier.map(|carrier| carrier * factor))
+            })
+    }
+}
+
+/// `forward` and `forward_no_reduction` of a loss of two same-shaped inputs, from its
+/// `elementwise(first, second) -> Elementwise` method and its `reduction` field: the loss reduced
+/// with the configured reduction, and the loss of every element. The doc comments written before
+/// each name document that method.
+macro_rules! elementwise_forwards {
+    (
+        $(#[$forward_doc:meta])*
+        forward($first:ident, $second:ident);
+        $(#[$unreduced_doc:meta])*
+        forward_no_reduction;
+    ) => {
+        $(#[$forward_doc])*
+        pub fn forward<const D: usize>(
+            &self,
+            $first: burn::tensor::Tensor<B, D>,
+            $second: burn::tensor::Tensor<B, D>,
+        ) -> burn::tensor::Tensor<B, 1> {
+            let batch_size = $first.dims()[0];
+            self.elementwise($first, $second)
+                .reduced(self.reduction, batch_size)
+        }
+
+        $(#[$unreduced_doc])*
+        pub fn forward_no_reduction<const D: usize>(
+            &self,
+            $first: burn::tensor::Tensor<B, D>,
+            $second: burn::tensor::Tensor<B, D>,
+        ) -> burn::tensor::Tensor<B, D> {
+            self.elementwise($first, $second).unreduced()
+        }
+    };
+}
+pub(crate) use elementwise_forwards;
