@@ -5,6 +5,7 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
+use crate::mechanics::assembly::reduced_forward;
 use crate::mechanics::numerics::hinge;
 use crate::mechanics::reduction::Reduction;
 use crate::mechanics::validation::{check_finite_option, check_same_shape, fail};
@@ -88,14 +89,12 @@ pub struct CosineEmbeddingLoss<B: Backend> {
 }
 
 impl<B: Backend> CosineEmbeddingLoss<B> {
-    /// The loss reduced with the configured reduction.
-    ///
-    /// # Panics
-    /// If `x2`'s shape differs from `x1`'s or `y` is not `(N)`.
-    pub fn forward(&self, x1: Tensor<B, 2>, x2: Tensor<B, 2>, y: Tensor<B, 1>) -> Tensor<B, 1> {
-        let batch_size = x1.dims()[0];
-        self.reduction
-            .reduce(self.forward_no_reduction(x1, x2, y), batch_size)
+    reduced_forward! {
+        /// The loss reduced with the configured reduction.
+        ///
+        /// # Panics
+        /// If `x2`'s shape differs from `x1`'s or `y` is not `(N)`.
+        fn forward(x1: Tensor<B, 2>, x2: Tensor<B, 2>, y: Tensor<B, 1>);
     }
 
     /// The loss of every row pair, shape `(N)`.

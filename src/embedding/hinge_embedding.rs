@@ -6,6 +6,7 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
+use crate::mechanics::assembly::reduced_forward;
 use crate::mechanics::gradient::Constant;
 use crate::mechanics::numerics::hinge;
 use crate::mechanics::reduction::Reduction;
@@ -78,18 +79,12 @@ pub struct HingeEmbeddingLoss<B: Backend> {
 }
 
 impl<B: Backend> HingeEmbeddingLoss<B> {
-    /// The loss reduced with the configured reduction.
-    ///
-    /// # Panics
-    /// If the shapes differ.
-    pub fn forward<const D: usize>(
-        &self,
-        input: Tensor<B, D>,
-        targets: Tensor<B, D>,
-    ) -> Tensor<B, 1> {
-        let batch_size = input.dims()[0];
-        self.reduction
-            .reduce(self.forward_no_reduction(input, targets), batch_size)
+    reduced_forward! {
+        /// The loss reduced with the configured reduction.
+        ///
+        /// # Panics
+        /// If the shapes differ.
+        fn forward<const D: usize>(input: Tensor<B, D>, targets: Tensor<B, D>);
     }
 
     /// The loss of every element, shaped like the inputs.

@@ -5,6 +5,7 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
+use crate::mechanics::assembly::reduced_forward;
 use crate::mechanics::numerics::hinge;
 use crate::mechanics::reduction::Reduction;
 use crate::mechanics::validation::{check_finite_option, check_same_shape};
@@ -78,19 +79,12 @@ pub struct MarginRankingLoss<B: Backend> {
 }
 
 impl<B: Backend> MarginRankingLoss<B> {
-    /// The loss reduced with the configured reduction.
-    ///
-    /// # Panics
-    /// If `x2` or `y` has a different shape from `x1`.
-    pub fn forward<const D: usize>(
-        &self,
-        x1: Tensor<B, D>,
-        x2: Tensor<B, D>,
-        y: Tensor<B, D>,
-    ) -> Tensor<B, 1> {
-        let batch_size = x1.dims()[0];
-        self.reduction
-            .reduce(self.forward_no_reduction(x1, x2, y), batch_size)
+    reduced_forward! {
+        /// The loss reduced with the configured reduction.
+        ///
+        /// # Panics
+        /// If `x2` or `y` has a different shape from `x1`.
+        fn forward<const D: usize>(x1: Tensor<B, D>, x2: Tensor<B, D>, y: Tensor<B, D>);
     }
 
     /// The loss of every element, shaped like the inputs.

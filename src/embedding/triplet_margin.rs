@@ -6,6 +6,7 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
 use super::distance::{check_norm_degree, pairwise_distance};
+use crate::mechanics::assembly::reduced_forward;
 use crate::mechanics::numerics::hinge;
 use crate::mechanics::reduction::Reduction;
 use crate::mechanics::validation::{check_finite_option, check_positive_option, check_same_shape};
@@ -108,21 +109,12 @@ pub struct TripletMarginLoss<B: Backend> {
 }
 
 impl<B: Backend> TripletMarginLoss<B> {
-    /// The loss reduced with the configured reduction.
-    ///
-    /// # Panics
-    /// If `positive` or `negative` has a different shape from `anchor`.
-    pub fn forward(
-        &self,
-        anchor: Tensor<B, 2>,
-        positive: Tensor<B, 2>,
-        negative: Tensor<B, 2>,
-    ) -> Tensor<B, 1> {
-        let batch_size = anchor.dims()[0];
-        self.reduction.reduce(
-            self.forward_no_reduction(anchor, positive, negative),
-            batch_size,
-        )
+    reduced_forward! {
+        /// The loss reduced with the configured reduction.
+        ///
+        /// # Panics
+        /// If `positive` or `negative` has a different shape from `anchor`.
+        fn forward(anchor: Tensor<B, 2>, positive: Tensor<B, 2>, negative: Tensor<B, 2>);
     }
 
     /// The loss of every triplet, shape `(N)`.

@@ -7,6 +7,7 @@ use burn::tensor::backend::Backend;
 
 use super::distance::{Distance, PairwiseDistance};
 use super::triplet_margin::{check_triplet_shapes, triplet_losses};
+use crate::mechanics::assembly::reduced_forward;
 use crate::mechanics::reduction::Reduction;
 use crate::mechanics::validation::{check_positive_option, fail};
 
@@ -116,22 +117,13 @@ pub struct TripletMarginWithDistanceLoss<B: Backend, Dist = PairwiseDistance> {
 }
 
 impl<B: Backend, Dist: Distance<B>> TripletMarginWithDistanceLoss<B, Dist> {
-    /// The loss reduced with the configured reduction.
-    ///
-    /// # Panics
-    /// If `positive` or `negative` has a different shape from `anchor`, or the distance does not
-    /// return `(N)`.
-    pub fn forward(
-        &self,
-        anchor: Tensor<B, 2>,
-        positive: Tensor<B, 2>,
-        negative: Tensor<B, 2>,
-    ) -> Tensor<B, 1> {
-        let batch_size = anchor.dims()[0];
-        self.reduction.reduce(
-            self.forward_no_reduction(anchor, positive, negative),
-            batch_size,
-        )
+    reduced_forward! {
+        /// The loss reduced with the configured reduction.
+        ///
+        /// # Panics
+        /// If `positive` or `negative` has a different shape from `anchor`, or the distance does not
+        /// return `(N)`.
+        fn forward(anchor: Tensor<B, 2>, positive: Tensor<B, 2>, negative: Tensor<B, 2>);
     }
 
     /// The loss of every triplet, shape `(N)`.

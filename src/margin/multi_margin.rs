@@ -5,6 +5,7 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
+use crate::mechanics::assembly::reduced_forward;
 use crate::mechanics::class_targets::{CLASS_DIM, ClassIndexTargets};
 use crate::mechanics::indexing::gather;
 use crate::mechanics::reduction::Reduction;
@@ -118,15 +119,13 @@ pub struct MultiMarginLoss<B: Backend> {
 }
 
 impl<B: Backend> MultiMarginLoss<B> {
-    /// The loss reduced with the configured reduction.
-    ///
-    /// # Panics
-    /// If the targets' shape is not `(N)`, C is 0, the class weights do not have length C, or
-    /// a target is outside `[0, C)`.
-    pub fn forward(&self, input: Tensor<B, 2>, targets: Tensor<B, 1, Int>) -> Tensor<B, 1> {
-        let batch_size = input.dims()[0];
-        self.reduction
-            .reduce(self.forward_no_reduction(input, targets), batch_size)
+    reduced_forward! {
+        /// The loss reduced with the configured reduction.
+        ///
+        /// # Panics
+        /// If the targets' shape is not `(N)`, C is 0, the class weights do not have length C, or
+        /// a target is outside `[0, C)`.
+        fn forward(input: Tensor<B, 2>, targets: Tensor<B, 1, Int>);
     }
 
     /// The loss of every sample: shape `(N)`.

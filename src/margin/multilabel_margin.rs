@@ -5,6 +5,7 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::{ElementConversion, IndexingUpdateOp, Int, Tensor};
 
+use crate::mechanics::assembly::reduced_forward;
 use crate::mechanics::reduction::Reduction;
 use crate::mechanics::validation::{check_same_shape, fail};
 
@@ -82,14 +83,12 @@ pub struct MultiLabelMarginLoss<B: Backend> {
 }
 
 impl<B: Backend> MultiLabelMarginLoss<B> {
-    /// The loss reduced with the configured reduction.
-    ///
-    /// # Panics
-    /// If the shapes of `input` and `targets` differ, C is 0, or a target is outside `[-1, C)`.
-    pub fn forward(&self, input: Tensor<B, 2>, targets: Tensor<B, 2, Int>) -> Tensor<B, 1> {
-        let batch_size = input.dims()[0];
-        self.reduction
-            .reduce(self.forward_no_reduction(input, targets), batch_size)
+    reduced_forward! {
+        /// The loss reduced with the configured reduction.
+        ///
+        /// # Panics
+        /// If the shapes of `input` and `targets` differ, C is 0, or a target is outside `[-1, C)`.
+        fn forward(input: Tensor<B, 2>, targets: Tensor<B, 2, Int>);
     }
 
     /// The loss of every sample: shape `(N)`.

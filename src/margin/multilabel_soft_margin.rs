@@ -6,6 +6,7 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::backend::Backend;
 
+use crate::mechanics::assembly::reduced_forward;
 use crate::mechanics::gradient::{Constant, gradient_carrier, with_gradient};
 use crate::mechanics::last_dim::LastDimWeight;
 use crate::mechanics::numerics::log1p;
@@ -90,15 +91,13 @@ pub struct MultiLabelSoftMarginLoss<B: Backend> {
 }
 
 impl<B: Backend> MultiLabelSoftMarginLoss<B> {
-    /// The loss reduced with the configured reduction.
-    ///
-    /// # Panics
-    /// If the shapes of `input` and `targets` differ, C is 0, or the weight's length is neither
-    /// C nor 1.
-    pub fn forward(&self, input: Tensor<B, 2>, targets: Tensor<B, 2>) -> Tensor<B, 1> {
-        let batch_size = input.dims()[0];
-        self.reduction
-            .reduce(self.forward_no_reduction(input, targets), batch_size)
+    reduced_forward! {
+        /// The loss reduced with the configured reduction.
+        ///
+        /// # Panics
+        /// If the shapes of `input` and `targets` differ, C is 0, or the weight's length is neither
+        /// C nor 1.
+        fn forward(input: Tensor<B, 2>, targets: Tensor<B, 2>);
     }
 
     /// The loss of every sample (the weighted mean over its labels): shape `(N)`.

@@ -110,3 +110,25 @@ macro_rules! elementwise_forwards {
     };
 }
 pub(crate) use elementwise_forwards;
+
+/// `forward` of a loss whose `forward_no_reduction` gives the loss of every sample (or element),
+/// from its `reduction` field: that loss reduced with the configured reduction, the first
+/// argument's first dimension being the batch. The doc comments before `fn` document it.
+macro_rules! reduced_forward {
+    (
+        $(#[$doc:meta])*
+        fn forward$(<const $rank:ident: usize>)?($first:ident: $first_type:ty $(, $argument:ident: $type:ty)* $(,)?);
+    ) => {
+        $(#[$doc])*
+        pub fn forward$(<const $rank: usize>)?(
+            &self,
+            $first: $first_type,
+            $($argument: $type),*
+        ) -> burn::tensor::Tensor<B, 1> {
+            let batch_size = $first.dims()[0];
+            self.reduction
+                .reduce(self.forward_no_reduction($first, $($argument),*), batch_size)
+        }
+    };
+}
+pub(crate) use reduced_forward;

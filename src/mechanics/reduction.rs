@@ -112,6 +112,13 @@ pub(crate) fn sum<B: Backend, const D: usize>(values: Tensor<B, D>) -> Tensor<B,
         return total;
     }
     let count = values.shape().num_elements();
+    if count > SUM_BLOCK && count.is_multiple_of(SUM_BLOCK) {
+        // Straight to the blocks: one reshape where flattening first would be two (each a copy
+        // on NdArray).
+        let blocks = count / SUM_BLOCK;
+        let block_sums = values.reshape([blocks, SUM_BLOCK]).sum_dim(1);
+        return blocked_sum(block_sums.reshape([blocks]), blocks);
+    }
     blocked_sum(values.flatten(0, D - 1), count)
 }
 

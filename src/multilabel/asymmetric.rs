@@ -6,6 +6,7 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
 use super::logistic::Logistic;
+use crate::mechanics::assembly::reduced_forward;
 use crate::mechanics::gradient::{Constant, gradient_carrier, with_gradient};
 use crate::mechanics::reduction::Reduction;
 use crate::mechanics::validation::{check_same_shape, fail_option};
@@ -140,18 +141,12 @@ pub struct AsymmetricLoss<B: Backend> {
 }
 
 impl<B: Backend> AsymmetricLoss<B> {
-    /// The loss reduced with the configured reduction (`Sum` is the reference's value).
-    ///
-    /// # Panics
-    /// If the shapes of `logits` and `targets` differ.
-    pub fn forward<const D: usize>(
-        &self,
-        logits: Tensor<B, D>,
-        targets: Tensor<B, D>,
-    ) -> Tensor<B, 1> {
-        let batch_size = logits.dims()[0];
-        self.reduction
-            .reduce(self.forward_no_reduction(logits, targets), batch_size)
+    reduced_forward! {
+        /// The loss reduced with the configured reduction (`Sum` is the reference's value).
+        ///
+        /// # Panics
+        /// If the shapes of `logits` and `targets` differ.
+        fn forward<const D: usize>(logits: Tensor<B, D>, targets: Tensor<B, D>);
     }
 
     /// The loss of every element, shaped like the inputs.

@@ -6,6 +6,7 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
 use super::logistic::{Logistic, pow_non_negative};
+use crate::mechanics::assembly::reduced_forward;
 use crate::mechanics::gradient::{Constant, gradient_carrier, with_gradient};
 use crate::mechanics::numerics::finite_or_zero;
 use crate::mechanics::reduction::Reduction;
@@ -117,18 +118,12 @@ pub struct SigmoidFocalLoss<B: Backend> {
 }
 
 impl<B: Backend> SigmoidFocalLoss<B> {
-    /// The loss reduced with the configured reduction.
-    ///
-    /// # Panics
-    /// If the shapes of `logits` and `targets` differ.
-    pub fn forward<const D: usize>(
-        &self,
-        logits: Tensor<B, D>,
-        targets: Tensor<B, D>,
-    ) -> Tensor<B, 1> {
-        let batch_size = logits.dims()[0];
-        self.reduction
-            .reduce(self.forward_no_reduction(logits, targets), batch_size)
+    reduced_forward! {
+        /// The loss reduced with the configured reduction.
+        ///
+        /// # Panics
+        /// If the shapes of `logits` and `targets` differ.
+        fn forward<const D: usize>(logits: Tensor<B, D>, targets: Tensor<B, D>);
     }
 
     /// The loss of every element, shaped like the inputs (torchvision's `'none'`).

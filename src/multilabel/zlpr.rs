@@ -5,6 +5,7 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Tensor};
 
+use crate::mechanics::assembly::reduced_forward;
 use crate::mechanics::gradient::{Constant, gradient_carrier, with_gradient};
 use crate::mechanics::numerics::log1p;
 use crate::mechanics::reduction::Reduction;
@@ -84,15 +85,13 @@ pub struct ZlprLoss<B: Backend> {
 }
 
 impl<B: Backend> ZlprLoss<B> {
-    /// The loss reduced with the configured reduction.
-    ///
-    /// # Panics
-    /// If the shapes of `logits` and `targets` differ, or (with `check_targets`) a target is
-    /// neither 0 nor 1.
-    pub fn forward(&self, logits: Tensor<B, 2>, targets: Tensor<B, 2>) -> Tensor<B, 1> {
-        let batch_size = logits.dims()[0];
-        self.reduction
-            .reduce(self.forward_no_reduction(logits, targets), batch_size)
+    reduced_forward! {
+        /// The loss reduced with the configured reduction.
+        ///
+        /// # Panics
+        /// If the shapes of `logits` and `targets` differ, or (with `check_targets`) a target is
+        /// neither 0 nor 1.
+        fn forward(logits: Tensor<B, 2>, targets: Tensor<B, 2>);
     }
 
     /// The loss of every sample, shape `(N)`.
