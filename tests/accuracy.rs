@@ -8,6 +8,7 @@ mod common;
 
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
+use burn_losses::backends::generic_path;
 use burn_losses::*;
 use common::float_options;
 use common::gradcheck::uniform;
@@ -153,46 +154,29 @@ const CPU_SIZE: usize = 1 << 22;
 #[cfg(feature = "wgpu")]
 const WGPU_SIZE: usize = 1 << 20;
 
-#[test]
-fn ndarray_kernels_elementwise() {
-    elementwise_reductions::<burn::backend::NdArray<f32>>(CPU_SIZE);
+/// A test per kind of reduction on each path: `(name, runner, backend, size)`.
+macro_rules! on_paths {
+    ($([$($cfg:meta)?] $path:ident, $run:path, $backend:ty, $size:expr;)*) => {$(
+        $(#[cfg($cfg)])?
+        mod $path {
+            use super::*;
+
+            #[test]
+            fn elementwise() {
+                $run(|| elementwise_reductions::<$backend>($size));
+            }
+
+            #[test]
+            fn cross_entropy() {
+                $run(|| cross_entropy_reductions::<$backend>($size));
+            }
+        }
+    )*};
 }
 
-#[test]
-fn ndarray_kernels_cross_entropy() {
-    cross_entropy_reductions::<burn::backend::NdArray<f32>>(CPU_SIZE);
-}
-
-#[test]
-fn generic_path_elementwise() {
-    elementwise_reductions::<burn::backend::NdArray<f32, i32>>(CPU_SIZE);
-}
-
-#[test]
-fn generic_path_cross_entropy() {
-    cross_entropy_reductions::<burn::backend::NdArray<f32, i32>>(CPU_SIZE);
-}
-
-#[cfg(feature = "wgpu")]
-#[test]
-fn wgpu_elementwise() {
-    elementwise_reductions::<common::WgpuUnfused>(WGPU_SIZE);
-}
-
-#[cfg(feature = "wgpu")]
-#[test]
-fn wgpu_cross_entropy() {
-    cross_entropy_reductions::<common::WgpuUnfused>(WGPU_SIZE);
-}
-
-#[cfg(feature = "fusion")]
-#[test]
-fn wgpu_fusion_elementwise() {
-    elementwise_reductions::<common::WgpuFusion>(WGPU_SIZE);
-}
-
-#[cfg(feature = "fusion")]
-#[test]
-fn wgpu_fusion_cross_entropy() {
-    cross_entropy_reductions::<common::WgpuFusion>(WGPU_SIZE);
+on_paths! {
+    [] ndarray_kernels, common::directly, burn::backend::NdArray<f32>, CPU_SIZE;
+    [] generic_path, generic_path, burn::backend::NdArray<f32>, CPU_SIZE;
+    [feature = "wgpu"] wgpu, common::directly, common::WgpuUnfused, WGPU_SIZE;
+    [feature = "fusion"] wgpu_fusion, common::directly, common::WgpuFusion, WGPU_SIZE;
 }

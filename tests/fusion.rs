@@ -38,7 +38,7 @@ fn cross_entropy_beside_softmax<B: Backend>() -> f32 {
 /// The reproduction, kept to show when Burn fixes it: on Burn 0.21 the fused kernel (gather,
 /// sub, log, sub, neg, div) runs two lanes per thread, reads `index[1]` (past the buffer: 0) for
 /// the second lane and writes that lane last, so the loss is class 0's. Once this assertion
-/// fails, Burn has fixed the defect and `src/indexing.rs` can go back to `Tensor::gather`.
+/// fails, Burn has fixed the defect and `src/mechanics/indexing.rs` can go back to `Tensor::gather`.
 #[test]
 fn burn_fusion_gather_beside_a_softmax_reads_the_wrong_class() {
     assert_relative_eq!(

@@ -1,179 +1,66 @@
-//! The regression losses against PyTorch's fixtures (values, input and target gradients) on
-//! every enabled backend, and one test per error message.
+//! The regression losses (MSE, L1, smooth L1, Huber, Poisson NLL, Gaussian NLL): PyTorch fixture
+//! replay on every lane (values, input and target gradients), gradients against f64 finite
+//! differences, and one table row per error message.
 #![cfg(feature = "autodiff")]
 
 mod common;
 
-use burn::tensor::Tensor;
 use burn_losses::*;
-use common::replay::{GRADIENT, cases, input_rank};
-use common::{Array, F32, Lane, assert_close, assert_scalar, load_fixture, number};
+use common::replay::{cases, flag, input_rank, rank};
+use common::{Lane, load_fixture, number};
 use serde_json::Value;
 
-elementwise_parity!(mse, "mse", |_options, reduction, device| {
-    MseLossConfig::new()
-        .with_reduction(reduction)
-        .init::<B>(device)
-});
+// ---------------------------------------------------------------------------------------------
+// Fixture replay
+// ---------------------------------------------------------------------------------------------
 
-elementwise_parity!(l1, "l1", |_options, reduction, device| {
-    L1LossConfig::new()
-        .with_reduction(reduction)
-        .init::<B>(device)
-});
+elementwise_parity!(mse, "mse", |_options| MseLossConfig::new());
 
-elementwise_parity!(smooth_l1, "smooth_l1", |options, reduction, device| {
-    SmoothL1LossConfig::new()
-        .with_beta(number(&options["beta"]) as f32)
-        .with_reduction(reduction)
-        .init::<B>(device)
-});
+elementwise_parity!(l1, "l1", |_options| L1LossConfig::new());
 
-elementwise_parity!(huber, "huber", |options, reduction, device| {
-    HuberLossConfig::new()
-        .with_delta(number(&options["delta"]) as f32)
-        .with_reduction(reduction)
-        .init::<B>(device)
-});
+elementwise_parity!(smooth_l1, "smooth_l1", |options| SmoothL1LossConfig::new()
+    .with_beta(number(&options["beta"]) as f32));
 
-elementwise_parity!(poisson_nll, "poisson_nll", |options, reduction, device| {
+elementwise_parity!(huber, "huber", |options| HuberLossConfig::new()
+    .with_delta(number(&options["delta"]) as f32));
+
+elementwise_parity!(poisson_nll, "poisson_nll", |options| {
     PoissonNllLossConfig::new()
         .with_log_input(flag(&options["log_input"]))
         .with_full(flag(&options["full"]))
         .with_eps(number(&options["eps"]) as f32)
-        .with_reduction(reduction)
-        .init::<B>(device)
 });
 
-fn flag(value: &Value) -> bool {
-    value.as_bool().expect("a boolean option")
-}
-
-// ------------------------------------------------------------------------------------------------
-// GaussianNllLoss takes a third tensor, `var`: of the input's rank (`forward`) or one less
-// (`forward_homoscedastic`). The gradients of all three are checked.
-// ------------------------------------------------------------------------------------------------
-
-const REDUCTIONS: [(Reduction, &str); 3] = [
-    (Reduction::Mean, "mean"),
-    (Reduction::Sum, "sum"),
-    (Reduction::BatchMean, "batchmean"),
-];
-
-type Reduced<'a, B, const D: usize, const DV: usize> =
-    &'a dyn Fn(Reduction, Tensor<B, D>, Tensor<B, D>, Tensor<B, DV>) -> Tensor<B, 1>;
-type Unreduced<'a, B, const D: usize, const DV: usize> =
-    &'a dyn Fn(Tensor<B, D>, Tensor<B, D>, Tensor<B, DV>) -> Tensor<B, D>;
-
-fn gaussian_loss<B: Lane>(
-    case: &Value,
-    reduction: Reduction,
-    device: &B::Device,
-) -> GaussianNllLoss<B> {
-    GaussianNllLossConfig::new()
+/// Gaussian NLL takes a third tensor, `var`, of the input's rank (`forward`) or one less
+/// (`forward_homoscedastic`); the gradients of all three are checked.
+fn gaussian_case<B: Lane, const D: usize, const DV: usize>(case: &Value, device: &B::Device) {
+    let config = GaussianNllLossConfig::new()
         .with_full(flag(&case["options"]["full"]))
-        .with_eps(number(&case["options"]["eps"]) as f32)
-        .with_reduction(reduction)
-        .init::<B>(device)
-}
-
-fn replay_gaussian<B: Lane, const D: usize, const DV: usize>(
-    case: &Value,
-    device: &B::Device,
-    reduced: Reduced<B, D, DV>,
-    unreduced: Unreduced<B, D, DV>,
-) {
-    for &track in B::PASSES {
-        let untracked = if track { "" } else { " (untracked)" };
-        let name = &format!("{}{untracked}", case["name"].as_str().expect("a case name"));
-        let tensor = |key: &str| Array::from_json(&case["inputs"][key]);
-        let inputs = || {
-            (
-                B::track_if(track, tensor("input").float::<B, D>(device)),
-                B::track_if(track, tensor("target").float::<B, D>(device)),
-                B::track_if(track, tensor("var").float::<B, DV>(device)),
-            )
-        };
-        type Tensors<B, const D: usize, const DV: usize> =
-            (Tensor<B, D>, Tensor<B, D>, Tensor<B, DV>);
-        let check_gradients =
-            |what: &str, (input, target, var): &Tensors<B, D, DV>, value: Tensor<B, 1>| {
-                let Some(grads) = B::backward(value).filter(|_| track) else {
-                    return;
-                };
-                let actual = [
-                    ("input", B::grad(input, &grads)),
-                    ("target", B::grad(target, &grads)),
-                    ("var", B::grad(var, &grads)),
-                ];
-                for (key, actual) in actual {
-                    let actual = actual.unwrap_or_else(|| panic!("{name}: no gradient for {key}"));
-                    let expected = Array::from_json(&case["grads"][what][key]);
-                    let what = format!("{name} grad[{what}] {key}");
-                    assert_close(&what, actual, &expected, GRADIENT);
-                }
-            };
-
-        for (reduction, key) in REDUCTIONS {
-            let tensors = inputs();
-            let (input, target, var) = tensors.clone();
-            let value = reduced(reduction, input, target, var);
-            let expected = number(&case["expected"][key]);
-            assert_scalar(&format!("{name} {key}"), value.to_data(), expected, F32);
-            if reduction != Reduction::BatchMean {
-                check_gradients(key, &tensors, value);
-            }
-        }
-        let tensors = inputs();
-        let (input, target, var) = tensors.clone();
-        let losses = unreduced(input, target, var);
-        let expected = Array::from_json(&case["expected"]["none"]);
-        assert_close(&format!("{name} none"), losses.to_data(), &expected, F32);
-        let upstream: Tensor<B, D> = Array::from_json(&case["upstream"]).float(device);
-        check_gradients("none", &tensors, (losses * upstream).sum());
+        .with_eps(number(&case["options"]["eps"]) as f32);
+    let loss = |reduction| config.clone().with_reduction(reduction).init::<B>(device);
+    if D == DV {
+        replay!(case, device, |x| loss.forward(
+            x.float::<D>("input"),
+            x.float::<D>("target"),
+            x.float::<D>("var")
+        ));
+    } else {
+        replay!(case, device, |x| loss.forward_homoscedastic(
+            x.float::<D>("input"),
+            x.float::<D>("target"),
+            x.float::<DV>("var")
+        ));
     }
-}
-
-fn gaussian_same_rank<B: Lane, const D: usize>(case: &Value, device: &B::Device) {
-    replay_gaussian::<B, D, D>(
-        case,
-        device,
-        &|reduction, input, target, var| {
-            gaussian_loss::<B>(case, reduction, device).forward(input, target, var)
-        },
-        &|input, target, var| {
-            gaussian_loss::<B>(case, Reduction::Mean, device)
-                .forward_no_reduction(input, target, var)
-        },
-    );
-}
-
-fn gaussian_homoscedastic<B: Lane, const D: usize, const DV: usize>(
-    case: &Value,
-    device: &B::Device,
-) {
-    replay_gaussian::<B, D, DV>(
-        case,
-        device,
-        &|reduction, input, target, var| {
-            gaussian_loss::<B>(case, reduction, device).forward_homoscedastic(input, target, var)
-        },
-        &|input, target, var| {
-            gaussian_loss::<B>(case, Reduction::Mean, device)
-                .forward_homoscedastic_no_reduction(input, target, var)
-        },
-    );
 }
 
 fn gaussian_nll<B: Lane>(device: &B::Device) {
     for case in cases(&load_fixture("gaussian_nll")) {
-        let var_rank = Array::from_json(&case["inputs"]["var"]).rank();
-        match (input_rank(case), var_rank) {
-            (1, 1) => gaussian_same_rank::<B, 1>(case, device),
-            (2, 2) => gaussian_same_rank::<B, 2>(case, device),
-            (3, 3) => gaussian_same_rank::<B, 3>(case, device),
-            (2, 1) => gaussian_homoscedastic::<B, 2, 1>(case, device),
-            (3, 2) => gaussian_homoscedastic::<B, 3, 2>(case, device),
+        match (input_rank(case), rank(case, "var")) {
+            (1, 1) => gaussian_case::<B, 1, 1>(case, device),
+            (2, 2) => gaussian_case::<B, 2, 2>(case, device),
+            (3, 3) => gaussian_case::<B, 3, 3>(case, device),
+            (2, 1) => gaussian_case::<B, 2, 1>(case, device),
+            (3, 2) => gaussian_case::<B, 3, 2>(case, device),
             ranks => panic!("no replay for input and var ranks {ranks:?}"),
         }
     }
@@ -182,183 +69,327 @@ fn gaussian_nll<B: Lane>(device: &B::Device) {
 on_every_backend!(mse, l1, smooth_l1, huber, poisson_nll, gaussian_nll);
 on_every_plain_backend!(mse, l1, smooth_l1, huber, poisson_nll, gaussian_nll);
 
-mod errors {
-    use burn::backend::NdArray;
+// ---------------------------------------------------------------------------------------------
+// Finite differences in f64 (inputs and targets)
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(feature = "ndarray")]
+mod gradients {
     use burn::tensor::Tensor;
     use burn_losses::*;
 
-    type B = NdArray;
+    use super::common::F64Autodiff as B;
+    use super::common::REDUCTIONS;
+    use super::common::gradcheck::{gradcheck, tensor, uniform};
 
-    fn zeros<const D: usize>(shape: [usize; D]) -> Tensor<B, D> {
-        Tensor::zeros(shape, &Default::default())
+    /// Inputs away from the kinks (|d| = 0, β, δ), where finite differences are exact.
+    fn away_from_kinks(kinks: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        let targets = uniform(12, -2.0, 2.0, 31);
+        let mut input = uniform(12, -3.0, 3.0, 32);
+        for (x, y) in input.iter_mut().zip(&targets) {
+            for kink in kinks {
+                for side in [-1.0, 1.0] {
+                    if ((*x - y) - side * kink).abs() < 1e-3 {
+                        *x += 0.01;
+                    }
+                }
+            }
+        }
+        (input, targets)
     }
 
-    #[test]
-    #[should_panic(expected = "SmoothL1Loss: option `beta` expected a finite value >= 0, got -0.5")]
-    fn negative_beta() {
-        SmoothL1LossConfig::new()
-            .with_beta(-0.5)
-            .init::<B>(&Default::default());
+    fn check(what: &str, kinks: &[f64], loss: impl Fn(Tensor<B, 2>, Tensor<B, 2>) -> Tensor<B, 1>) {
+        let (input, targets) = away_from_kinks(kinks);
+        let shape = [3, 4];
+        gradcheck(&format!("{what} d/dinput"), &input, shape, |x| {
+            loss(x, tensor(&targets, shape))
+        });
+        gradcheck(&format!("{what} d/dtarget"), &targets, shape, |y| {
+            loss(tensor(&input, shape), y)
+        });
     }
 
-    #[test]
-    #[should_panic(expected = "HuberLoss: option `delta` expected a finite value > 0, got 0")]
-    fn zero_delta() {
-        HuberLossConfig::new()
-            .with_delta(0.0)
-            .init::<B>(&Default::default());
+    /// Counts in `[0, 6)` with two exact zeros, none within 0.05 of 1, where the Stirling term of
+    /// `full` jumps (from 0 to `S(1) = -0.08`).
+    fn poisson_targets() -> Vec<f64> {
+        let mut targets = uniform(12, 0.0, 6.0, 41);
+        for y in &mut targets {
+            if (*y - 1.0).abs() < 0.05 {
+                *y += 0.1;
+            }
+        }
+        targets[0] = 0.0;
+        targets[5] = 0.0;
+        targets
     }
 
-    #[test]
-    #[should_panic(
-        expected = "MseLoss: `targets` expected shape [2, 3] (the shape of `input`), got [2, 1]"
-    )]
-    fn mse_shape_mismatch() {
-        MseLossConfig::new()
-            .init::<B>(&Default::default())
-            .forward(zeros([2, 3]), zeros([2, 1]));
+    fn check_poisson(
+        what: &str,
+        input: &[f64],
+        loss: impl Fn(Tensor<B, 2>, Tensor<B, 2>) -> Tensor<B, 1>,
+    ) {
+        let targets = poisson_targets();
+        let shape = [3, 4];
+        gradcheck(&format!("{what} d/dinput"), input, shape, |x| {
+            loss(x, tensor(&targets, shape))
+        });
+        gradcheck(&format!("{what} d/dtarget"), &targets, shape, |y| {
+            loss(tensor(input, shape), y)
+        });
     }
 
-    #[test]
-    #[should_panic(
-        expected = "L1Loss: `targets` expected shape [3] (the shape of `input`), got [4]"
-    )]
-    fn l1_shape_mismatch() {
-        L1LossConfig::new()
-            .init::<B>(&Default::default())
-            .forward(zeros([3]), zeros([4]));
+    /// The gradients with respect to the input, the targets and `var` (of any shape the loss
+    /// accepts) of a `(3, 4)` Gaussian NLL, with variances above `eps` (below it the clamp makes the
+    /// value flat while the gradient is PyTorch's, taken at the clamped value: the fixtures cover it).
+    fn check_gaussian<const DV: usize>(
+        what: &str,
+        var: &[f64],
+        var_shape: [usize; DV],
+        loss: impl Fn(Tensor<B, 2>, Tensor<B, 2>, Tensor<B, DV>) -> Tensor<B, 1>,
+    ) {
+        let shape = [3, 4];
+        let input = uniform(12, -2.0, 2.0, 51);
+        let targets = uniform(12, -2.0, 2.0, 52);
+        gradcheck(&format!("{what} d/dinput"), &input, shape, |x| {
+            loss(x, tensor(&targets, shape), tensor(var, var_shape))
+        });
+        gradcheck(&format!("{what} d/dtarget"), &targets, shape, |y| {
+            loss(tensor(&input, shape), y, tensor(var, var_shape))
+        });
+        gradcheck(&format!("{what} d/dvar"), var, var_shape, |v| {
+            loss(tensor(&input, shape), tensor(&targets, shape), v)
+        });
     }
 
-    #[test]
-    #[should_panic(
-        expected = "SmoothL1Loss: `targets` expected shape [3] (the shape of `input`), got [4]"
-    )]
-    fn smooth_l1_shape_mismatch() {
-        SmoothL1LossConfig::new()
-            .init::<B>(&Default::default())
-            .forward(zeros([3]), zeros([4]));
-    }
+    crate::on_f64! {
+        fn every_loss_every_option() {
+            let device = Default::default();
+            for reduction in REDUCTIONS {
+                let mse = MseLossConfig::new()
+                    .with_reduction(reduction)
+                    .init::<B>(&device);
+                check(&format!("MSE {reduction:?}"), &[0.0], |x, y| {
+                    mse.forward(x, y)
+                });
+                let l1 = L1LossConfig::new()
+                    .with_reduction(reduction)
+                    .init::<B>(&device);
+                check(&format!("L1 {reduction:?}"), &[0.0], |x, y| {
+                    l1.forward(x, y)
+                });
+                for beta in [0.0, 0.5, 1.0, 5.0] {
+                    let loss = SmoothL1LossConfig::new()
+                        .with_beta(beta)
+                        .with_reduction(reduction)
+                        .init::<B>(&device);
+                    check(
+                        &format!("SmoothL1 beta {beta} {reduction:?}"),
+                        &[0.0, beta as f64],
+                        |x, y| loss.forward(x, y),
+                    );
+                }
+                for delta in [0.5, 1.0, 3.0] {
+                    let loss = HuberLossConfig::new()
+                        .with_delta(delta)
+                        .with_reduction(reduction)
+                        .init::<B>(&device);
+                    check(
+                        &format!("Huber delta {delta} {reduction:?}"),
+                        &[0.0, delta as f64],
+                        |x, y| loss.forward(x, y),
+                    );
+                }
+            }
+        }
 
-    #[test]
-    #[should_panic(
-        expected = "HuberLoss: `targets` expected shape [3] (the shape of `input`), got [4]"
-    )]
-    fn huber_shape_mismatch() {
-        HuberLossConfig::new()
-            .init::<B>(&Default::default())
-            .forward(zeros([3]), zeros([4]));
-    }
+        fn unreduced_under_an_upstream_gradient() {
+            let device = Default::default();
+            let upstream = tensor(&uniform(12, 0.5, 1.5, 33), [3, 4]);
+            let huber = HuberLossConfig::new().with_delta(0.5).init::<B>(&device);
+            check("Huber none", &[0.0, 0.5], |x, y| {
+                (huber.forward_no_reduction(x, y) * upstream.clone()).sum()
+            });
+            let smooth = SmoothL1LossConfig::new().with_beta(1.0).init::<B>(&device);
+            check("SmoothL1 none", &[0.0, 1.0], |x, y| {
+                (smooth.forward_no_reduction(x, y) * upstream.clone()).sum()
+            });
+        }
 
-    #[test]
-    #[should_panic(
-        expected = "PoissonNllLoss: option `eps` expected a finite value >= 0, got -0.001"
-    )]
-    fn poisson_negative_eps() {
-        PoissonNllLossConfig::new()
-            .with_eps(-1e-3)
-            .init::<B>(&Default::default());
-    }
+        fn poisson_nll_every_option() {
+            let device = Default::default();
+            let log_rates = uniform(12, -2.0, 2.0, 42);
+            let rates = uniform(12, 0.05, 4.0, 43);
+            for reduction in REDUCTIONS {
+                for log_input in [true, false] {
+                    for full in [false, true] {
+                        for eps in [1e-8, 0.5] {
+                            let loss = PoissonNllLossConfig::new()
+                                .with_log_input(log_input)
+                                .with_full(full)
+                                .with_eps(eps)
+                                .with_reduction(reduction)
+                                .init::<B>(&device);
+                            let input = if log_input { &log_rates } else { &rates };
+                            check_poisson(
+                                &format!(
+                                    "Poisson log_input {log_input} full {full} eps {eps} {reduction:?}"
+                                ),
+                                input,
+                                |x, y| loss.forward(x, y),
+                            );
+                        }
+                    }
+                }
+            }
+        }
 
-    #[test]
-    #[should_panic(expected = "PoissonNllLoss: option `eps` expected a finite value >= 0, got NaN")]
-    fn poisson_nan_eps() {
-        PoissonNllLossConfig::new()
-            .with_eps(f32::NAN)
-            .init::<B>(&Default::default());
-    }
+        fn gaussian_nll_every_option_and_var_shape() {
+            let device = Default::default();
+            for reduction in REDUCTIONS {
+                for full in [false, true] {
+                    for eps in [1e-6, 0.1] {
+                        let loss = GaussianNllLossConfig::new()
+                            .with_full(full)
+                            .with_eps(eps)
+                            .with_reduction(reduction)
+                            .init::<B>(&device);
+                        let what = format!("Gaussian full {full} eps {eps} {reduction:?}");
+                        let forward = |x, y, v| loss.forward(x, y, v);
+                        check_gaussian(
+                            &format!("{what} var (3, 4)"),
+                            &uniform(12, 0.2, 3.0, 53),
+                            [3, 4],
+                            forward,
+                        );
+                        check_gaussian(
+                            &format!("{what} var (3, 1)"),
+                            &uniform(3, 0.2, 3.0, 54),
+                            [3, 1],
+                            forward,
+                        );
+                        check_gaussian(
+                            &format!("{what} var (1, 4)"),
+                            &uniform(4, 0.2, 3.0, 55),
+                            [1, 4],
+                            forward,
+                        );
+                        check_gaussian(
+                            &format!("{what} var (3)"),
+                            &uniform(3, 0.2, 3.0, 56),
+                            [3],
+                            |x, y, v| loss.forward_homoscedastic(x, y, v),
+                        );
+                    }
+                }
+            }
+        }
 
-    #[test]
-    #[should_panic(
-        expected = "PoissonNllLoss: `targets` expected shape [2, 3] (the shape of `input`), got [3, 2]"
-    )]
-    fn poisson_shape_mismatch() {
-        PoissonNllLossConfig::new()
-            .init::<B>(&Default::default())
-            .forward(zeros([2, 3]), zeros([3, 2]));
+        fn poisson_and_gaussian_unreduced_under_an_upstream_gradient() {
+            let device = Default::default();
+            let upstream = tensor(&uniform(12, 0.5, 1.5, 57), [3, 4]);
+            for log_input in [true, false] {
+                let poisson = PoissonNllLossConfig::new()
+                    .with_log_input(log_input)
+                    .with_full(true)
+                    .init::<B>(&device);
+                check_poisson(
+                    &format!("Poisson log_input {log_input} none"),
+                    &uniform(12, 0.05, 2.0, 58),
+                    |x, y| (poisson.forward_no_reduction(x, y) * upstream.clone()).sum(),
+                );
+            }
+            let gaussian = GaussianNllLossConfig::new()
+                .with_full(true)
+                .init::<B>(&device);
+            check_gaussian(
+                "Gaussian none var (3, 1)",
+                &uniform(3, 0.2, 3.0, 59),
+                [3, 1],
+                |x, y, v| (gaussian.forward_no_reduction(x, y, v) * upstream.clone()).sum(),
+            );
+            check_gaussian(
+                "Gaussian none var (3)",
+                &uniform(3, 0.2, 3.0, 60),
+                [3],
+                |x, y, v| (gaussian.forward_homoscedastic_no_reduction(x, y, v) * upstream.clone()).sum(),
+            );
+        }
     }
+}
 
-    fn gaussian() -> GaussianNllLoss<B> {
-        GaussianNllLossConfig::new().init::<B>(&Default::default())
-    }
+// ---------------------------------------------------------------------------------------------
+// Every bad option and bad call panics with the loss, the argument, the expectation and the value
+// ---------------------------------------------------------------------------------------------
 
-    fn ones<const D: usize>(shape: [usize; D]) -> Tensor<B, D> {
-        Tensor::ones(shape, &Default::default())
-    }
+#[cfg(feature = "ndarray")]
+mod errors {
+    use burn::tensor::Tensor;
+    use burn_losses::*;
 
-    #[test]
-    #[should_panic(expected = "GaussianNllLoss: option `eps` expected a finite value >= 0, got -1")]
-    fn gaussian_negative_eps() {
-        GaussianNllLossConfig::new()
-            .with_eps(-1.0)
-            .init::<B>(&Default::default());
-    }
+    use super::common::panics::{B, device, floats};
 
-    #[test]
-    #[should_panic(
-        expected = "GaussianNllLoss: option `eps` expected a finite value >= 0, got inf"
-    )]
-    fn gaussian_infinite_eps() {
-        GaussianNllLossConfig::new()
-            .with_eps(f32::INFINITY)
-            .init::<B>(&Default::default());
-    }
-
-    #[test]
-    #[should_panic(
-        expected = "GaussianNllLoss: `targets` expected shape [4, 3] (the shape of `input`), got [4, 1]"
-    )]
-    fn gaussian_targets_shape_mismatch() {
-        gaussian().forward(zeros([4, 3]), zeros([4, 1]), ones([4, 3]));
-    }
-
-    /// Only one dimension may differ, where var has size 1: `(1, 1)` broadcasts, but PyTorch
-    /// rejects it too.
-    #[test]
-    #[should_panic(
-        expected = "GaussianNllLoss: `var` expected shape [4, 3] (the shape of `input`), or it with one dimension of size 1, got [1, 1]"
-    )]
-    fn gaussian_var_two_dimensions_of_size_one() {
-        gaussian().forward(zeros([4, 3]), zeros([4, 3]), ones([1, 1]));
-    }
-
-    #[test]
-    #[should_panic(
-        expected = "GaussianNllLoss: `var` expected shape [4, 3] (the shape of `input`), or it with one dimension of size 1, got [4, 2]"
-    )]
-    fn gaussian_var_wrong_size() {
-        gaussian().forward_no_reduction(zeros([4, 3]), zeros([4, 3]), ones([4, 2]));
-    }
-
-    /// `(C)` for an `(N, C)` input broadcasts, but it is not the input's shape without its last
-    /// dimension: PyTorch rejects it too.
-    #[test]
-    #[should_panic(
-        expected = "GaussianNllLoss: `var` expected shape [4] (the shape of `input` without its last dimension), got [3]"
-    )]
-    fn gaussian_homoscedastic_var_wrong_shape() {
-        gaussian().forward_homoscedastic(zeros([4, 3]), zeros([4, 3]), ones([3]));
-    }
-
-    #[test]
-    #[should_panic(
-        expected = "GaussianNllLoss: `var` expected shape [4] (the shape of `input` without its last dimension), got [4, 1]"
-    )]
-    fn gaussian_homoscedastic_var_wrong_rank() {
-        gaussian().forward_homoscedastic_no_reduction(zeros([4, 3]), zeros([4, 3]), ones([4, 1]));
-    }
-
-    #[test]
-    #[should_panic(expected = "GaussianNllLoss: `var` expected non-negative values, got -0.5")]
-    fn gaussian_negative_var() {
-        let var = Tensor::from_floats([[1.0, 0.0], [-0.5, 2.0]], &Default::default());
-        gaussian().forward(zeros([2, 2]), zeros([2, 2]), var);
-    }
-
-    #[test]
-    #[should_panic(expected = "GaussianNllLoss: `var` expected non-negative values, got -2")]
-    fn gaussian_negative_homoscedastic_var() {
-        let var = Tensor::<B, 1>::from_floats([1.0, -2.0], &Default::default());
-        gaussian().forward_homoscedastic(zeros([2, 2]), zeros([2, 2]), var);
+    crate::panic_table! {
+        fn regression_errors() {
+            let gaussian = || GaussianNllLossConfig::new().init::<B>(&device());
+            [
+                negative_beta: "SmoothL1Loss: option `beta` expected a finite value >= 0, got -0.5"
+                    => SmoothL1LossConfig::new().with_beta(-0.5).init::<B>(&device()),
+                zero_delta: "HuberLoss: option `delta` expected a finite value > 0, got 0"
+                    => HuberLossConfig::new().with_delta(0.0).init::<B>(&device()),
+                mse_shape_mismatch:
+                    "MseLoss: `targets` expected shape [2, 3] (the shape of `input`), got [2, 1]"
+                    => MseLossConfig::new().init::<B>(&device()).forward(floats([2, 3], 0.0), floats([2, 1], 0.0)),
+                l1_shape_mismatch: "L1Loss: `targets` expected shape [3] (the shape of `input`), got [4]"
+                    => L1LossConfig::new().init::<B>(&device()).forward(floats([3], 0.0), floats([4], 0.0)),
+                smooth_l1_shape_mismatch:
+                    "SmoothL1Loss: `targets` expected shape [3] (the shape of `input`), got [4]"
+                    => SmoothL1LossConfig::new().init::<B>(&device()).forward(floats([3], 0.0), floats([4], 0.0)),
+                huber_shape_mismatch:
+                    "HuberLoss: `targets` expected shape [3] (the shape of `input`), got [4]"
+                    => HuberLossConfig::new().init::<B>(&device()).forward(floats([3], 0.0), floats([4], 0.0)),
+                poisson_negative_eps: "PoissonNllLoss: option `eps` expected a finite value >= 0, got -0.001"
+                    => PoissonNllLossConfig::new().with_eps(-1e-3).init::<B>(&device()),
+                poisson_nan_eps: "PoissonNllLoss: option `eps` expected a finite value >= 0, got NaN"
+                    => PoissonNllLossConfig::new().with_eps(f32::NAN).init::<B>(&device()),
+                poisson_shape_mismatch:
+                    "PoissonNllLoss: `targets` expected shape [2, 3] (the shape of `input`), got [3, 2]"
+                    => PoissonNllLossConfig::new().init::<B>(&device()).forward(floats([2, 3], 0.0), floats([3, 2], 0.0)),
+                gaussian_negative_eps: "GaussianNllLoss: option `eps` expected a finite value >= 0, got -1"
+                    => GaussianNllLossConfig::new().with_eps(-1.0).init::<B>(&device()),
+                gaussian_infinite_eps: "GaussianNllLoss: option `eps` expected a finite value >= 0, got inf"
+                    => GaussianNllLossConfig::new().with_eps(f32::INFINITY).init::<B>(&device()),
+                gaussian_targets_shape_mismatch:
+                    "GaussianNllLoss: `targets` expected shape [4, 3] (the shape of `input`), got [4, 1]"
+                    => gaussian().forward(floats([4, 3], 0.0), floats([4, 1], 0.0), floats([4, 3], 1.0)),
+                // Only one dimension may differ, where var has size 1: `(1, 1)` broadcasts, but
+                // PyTorch rejects it too.
+                gaussian_var_two_dimensions_of_size_one:
+                    "GaussianNllLoss: `var` expected shape [4, 3] (the shape of `input`), or it with one \
+                     dimension of size 1, got [1, 1]"
+                    => gaussian().forward(floats([4, 3], 0.0), floats([4, 3], 0.0), floats([1, 1], 1.0)),
+                gaussian_var_wrong_size:
+                    "GaussianNllLoss: `var` expected shape [4, 3] (the shape of `input`), or it with one \
+                     dimension of size 1, got [4, 2]"
+                    => gaussian().forward_no_reduction(floats([4, 3], 0.0), floats([4, 3], 0.0), floats([4, 2], 1.0)),
+                // `(C)` for an `(N, C)` input broadcasts, but it is not the input's shape without its
+                // last dimension: PyTorch rejects it too.
+                gaussian_homoscedastic_var_wrong_shape:
+                    "GaussianNllLoss: `var` expected shape [4] (the shape of `input` without its last \
+                     dimension), got [3]"
+                    => gaussian().forward_homoscedastic(floats([4, 3], 0.0), floats([4, 3], 0.0), floats([3], 1.0)),
+                gaussian_homoscedastic_var_wrong_rank:
+                    "GaussianNllLoss: `var` expected shape [4] (the shape of `input` without its last \
+                     dimension), got [4, 1]"
+                    => gaussian().forward_homoscedastic_no_reduction(floats([4, 3], 0.0), floats([4, 3], 0.0), floats([4, 1], 1.0)),
+                gaussian_negative_var: "GaussianNllLoss: `var` expected non-negative values, got -0.5"
+                    => gaussian().forward(floats([2, 2], 0.0), floats([2, 2], 0.0),
+                        Tensor::from_floats([[1.0, 0.0], [-0.5, 2.0]], &device())),
+                gaussian_negative_homoscedastic_var:
+                    "GaussianNllLoss: `var` expected non-negative values, got -2"
+                    => gaussian().forward_homoscedastic(floats([2, 2], 0.0), floats([2, 2], 0.0),
+                        Tensor::<B, 1>::from_floats([1.0, -2.0], &device())),
+            ]
+        }
     }
 
     /// Without the check a negative variance is clamped to `eps` like any variance below it.
@@ -366,9 +397,9 @@ mod errors {
     fn gaussian_negative_var_unchecked() {
         let loss = GaussianNllLossConfig::new()
             .with_check_values(false)
-            .init::<B>(&Default::default());
-        let var = Tensor::from_floats([-0.5, 1.0], &Default::default());
-        let losses = loss.forward_no_reduction(zeros([2]), zeros([2]), var);
+            .init::<B>(&device());
+        let var = Tensor::from_floats([-0.5, 1.0], &device());
+        let losses = loss.forward_no_reduction(floats([2], 0.0), floats([2], 0.0), var);
         let expected = [0.5 * (1e-6f32).ln(), 0.0];
         for (got, expected) in losses.into_data().iter::<f32>().zip(expected) {
             assert!((got - expected).abs() < 1e-5, "{got} != {expected}");

@@ -13,10 +13,9 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Int, Tensor, TensorData};
 use burn_losses::*;
-use common::Lane;
 use common::gradcheck::uniform;
+use common::{Lane, REDUCTIONS};
 
-const REDUCTIONS: [Reduction; 3] = [Reduction::Mean, Reduction::Sum, Reduction::BatchMean];
 /// Random cases per loss and lane.
 const CASES: u64 = 12;
 

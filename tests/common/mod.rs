@@ -1,8 +1,11 @@
-//! Test support shared by the integration tests: the backends under test, PyTorch fixtures and
-//! tolerant comparisons.
+//! Test support shared by the integration tests: the backends under test and their lanes, PyTorch
+//! fixtures, the reductions they record, and tolerant comparisons. The fixture replay is in
+//! [`replay`], the f64 finite differences in [`gradcheck`], the tables of error messages in
+//! [`panics`].
 #![allow(dead_code)]
 
 pub mod gradcheck;
+pub mod panics;
 pub mod replay;
 
 use std::path::PathBuf;
@@ -10,6 +13,7 @@ use std::path::PathBuf;
 use burn::backend::Autodiff;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Element, Int, Tensor, TensorCreationOptions, TensorData};
+use burn_losses::Reduction;
 use serde_json::Value;
 
 #[cfg(feature = "ndarray")]
@@ -27,8 +31,10 @@ pub type WgpuAutodiff = Autodiff<WgpuUnfused>;
 pub type WgpuFusion = burn::backend::Wgpu;
 #[cfg(feature = "fusion")]
 pub type WgpuFusionAutodiff = Autodiff<WgpuFusion>;
-/// A backend the crate has no specialized path for (see `src/specialized`): NdArray with 32-bit
-/// integers, so the generic code is replayed on the CPU too.
+/// The backend of the `generic` lane, whose tests run inside
+/// [`burn_losses::backends::generic_path`], so the generic code is replayed on the CPU whatever the
+/// backend registry (`src/backends`) lists. NdArray with 32-bit integers, so class indices also
+/// go through another integer type.
 #[cfg(feature = "ndarray")]
 pub type GenericAutodiff = Autodiff<burn::backend::NdArray<f32, i32>>;
 /// The f64 backend of the finite-difference checks.
@@ -36,15 +42,16 @@ pub type GenericAutodiff = Autodiff<burn::backend::NdArray<f32, i32>>;
 pub type F64Autodiff = Autodiff<burn::backend::NdArray<f64>>;
 
 /// Instantiates generic test functions `fn name<B: AutodiffBackend>(device: &B::Device)` once per
-/// autodiff backend enabled by Cargo features: a module per backend, a test per function.
+/// autodiff lane enabled by Cargo features: a module per lane, a test per function. The `generic`
+/// lane runs its tests inside [`burn_losses::backends::generic_path`].
 #[macro_export]
 macro_rules! on_every_backend {
     ($($test:ident),* $(,)?) => {
         $crate::on_lanes!(
-            [ndarray, "ndarray", $crate::common::NdArrayAutodiff],
-            [generic, "ndarray", $crate::common::GenericAutodiff],
-            [wgpu, "wgpu", $crate::common::WgpuAutodiff],
-            [wgpu_fusion, "fusion", $crate::common::WgpuFusionAutodiff];
+            [ndarray, "ndarray", $crate::common::NdArrayAutodiff, $crate::common::directly],
+            [generic, "ndarray", $crate::common::GenericAutodiff, burn_losses::backends::generic_path],
+            [wgpu, "wgpu", $crate::common::WgpuAutodiff, $crate::common::directly],
+            [wgpu_fusion, "fusion", $crate::common::WgpuFusionAutodiff, $crate::common::directly];
             $($test),*
         );
     };
@@ -57,34 +64,52 @@ macro_rules! on_every_backend {
 macro_rules! on_every_plain_backend {
     ($($test:ident),* $(,)?) => {
         $crate::on_lanes!(
-            [ndarray_plain, "ndarray", burn::backend::NdArray<f32>],
-            [wgpu_plain, "wgpu", $crate::common::WgpuUnfused],
-            [wgpu_fusion_plain, "fusion", $crate::common::WgpuFusion];
+            [ndarray_plain, "ndarray", burn::backend::NdArray<f32>, $crate::common::directly],
+            [wgpu_plain, "wgpu", $crate::common::WgpuUnfused, $crate::common::directly],
+            [wgpu_fusion_plain, "fusion", $crate::common::WgpuFusion, $crate::common::directly];
             $($test),*
         );
     };
 }
 
-/// A module per `[name, Cargo feature, backend]`, a test per function.
+/// A module per `[name, Cargo feature, backend, runner]`, a test per function, its body run by
+/// `runner` ([`directly`] or [`burn_losses::backends::generic_path`]).
 #[macro_export]
 macro_rules! on_lanes {
-    ($([$lane:ident, $feature:literal, $backend:ty]),*; $($test:ident),*) => {
-        $crate::on_lanes!($([$lane, $feature, $backend]),*; [$($test),*]);
+    ($([$lane:ident, $feature:literal, $backend:ty, $run:path]),*; $($test:ident),*) => {
+        $crate::on_lanes!($([$lane, $feature, $backend, $run]),*; [$($test),*]);
     };
-    ($([$lane:ident, $feature:literal, $backend:ty]),*; $tests:tt) => {
-        $($crate::on_lanes!(@lane $lane, $feature, $backend, $tests);)*
+    ($([$lane:ident, $feature:literal, $backend:ty, $run:path]),*; $tests:tt) => {
+        $($crate::on_lanes!(@lane $lane, $feature, $backend, $run, $tests);)*
     };
-    (@lane $lane:ident, $feature:literal, $backend:ty, [$($test:ident),*]) => {
+    (@lane $lane:ident, $feature:literal, $backend:ty, $run:path, [$($test:ident),*]) => {
         #[cfg(feature = $feature)]
         mod $lane {
             $(
                 #[test]
                 fn $test() {
-                    super::$test::<$backend>(&Default::default());
+                    $run(|| super::$test::<$backend>(&Default::default()));
                 }
             )*
         }
     };
+}
+
+/// Runs `test` as it is (the runner of every lane but `generic`).
+pub fn directly<R>(test: impl FnOnce() -> R) -> R {
+    test()
+}
+
+/// The reductions every fixture records, each as a fixture key by [`key`].
+pub const REDUCTIONS: [Reduction; 3] = [Reduction::Mean, Reduction::Sum, Reduction::BatchMean];
+
+/// The fixture key under which PyTorch's value for `reduction` is stored.
+pub fn key(reduction: Reduction) -> &'static str {
+    match reduction {
+        Reduction::Mean => "mean",
+        Reduction::Sum => "sum",
+        Reduction::BatchMean => "batchmean",
+    }
 }
 
 /// A backend the fixture replays run on: with autodiff (values and gradients, the inputs tracked

@@ -1,17 +1,17 @@
 //! The multi-label losses (sigmoid focal, asymmetric, ZLPR): PyTorch fixture replay on every
-//! enabled backend, f64 finite-difference gradients, the error messages, and the properties a
-//! multi-label training loop relies on.
+//! lane, gradients against f64 finite differences, the properties a multi-label training loop
+//! relies on, and one table row per error message.
 #![cfg(feature = "autodiff")]
 
 mod common;
 
 use burn_losses::*;
-use common::replay::{Replay, Target, cases};
+use common::replay::cases;
 use common::{Lane, load_fixture, number};
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------------
-// Fixture replay (tools/gen_fixtures_multilabel.py)
+// Fixture replay
 // ---------------------------------------------------------------------------------------------
 
 fn focal_config(options: &Value) -> SigmoidFocalLossConfig {
@@ -33,25 +33,13 @@ fn asymmetric_config(options: &Value) -> AsymmetricLossConfig {
         )
 }
 
-elementwise_parity!(
-    sigmoid_focal,
-    "sigmoid_focal_loss",
-    |options, reduction, device| {
-        focal_config(options)
-            .with_reduction(reduction)
-            .init::<B>(device)
-    }
-);
+elementwise_parity!(sigmoid_focal, "sigmoid_focal_loss", |options| focal_config(
+    options
+));
 
-elementwise_parity!(
-    asymmetric,
-    "asymmetric_loss",
-    |options, reduction, device| {
-        asymmetric_config(options)
-            .with_reduction(reduction)
-            .init::<B>(device)
-    }
-);
+elementwise_parity!(asymmetric, "asymmetric_loss", |options| asymmetric_config(
+    options
+));
 
 fn zlpr<B: Lane>(device: &B::Device) {
     for case in cases(&load_fixture("zlpr")) {
@@ -60,22 +48,13 @@ fn zlpr<B: Lane>(device: &B::Device) {
                 .with_reduction(reduction)
                 .init::<B>(device)
         };
-        Replay::<B, 2, 2, 1> {
-            case,
-            device,
-            mean_over_nothing: false,
-            reduced: &|reduction, logits, targets: Target<B, 2, 2>| {
-                loss(reduction).forward(logits, targets.float())
-            },
-            unreduced: &|logits, targets: Target<B, 2, 2>| {
-                loss(Reduction::Mean).forward_no_reduction(logits, targets.float())
-            },
-        }
-        .run();
+        replay!(case, device, |x| loss
+            .forward(x.float("input"), x.float("target")));
     }
 }
 
 on_every_backend!(sigmoid_focal, asymmetric, zlpr);
+on_every_plain_backend!(sigmoid_focal, asymmetric, zlpr);
 
 /// Every option the fixtures promise to cover is in them (a guard against a generator edit that
 /// silently drops a case).
@@ -122,10 +101,9 @@ mod gradients {
     use burn_losses::*;
 
     use super::common::F64Autodiff as B;
-    use super::common::float_options;
     use super::common::gradcheck::{gradcheck, tensor, uniform};
+    use super::common::{REDUCTIONS, float_options};
 
-    const REDUCTIONS: [Reduction; 3] = [Reduction::Mean, Reduction::Sum, Reduction::BatchMean];
     const SHAPE: [usize; 2] = [3, 4];
 
     fn hard(seed: u64) -> Vec<f64> {
@@ -133,46 +111,6 @@ mod gradients {
             .iter()
             .map(|u| if *u < 0.5 { 0.0 } else { 1.0 })
             .collect()
-    }
-
-    #[test]
-    fn sigmoid_focal() {
-        let logits = uniform(12, -4.0, 4.0, 20);
-        let upstream = tensor(&uniform(12, 0.5, 1.5, 21), SHAPE);
-        for targets in [hard(22), uniform(12, 0.0, 1.0, 23)] {
-            for alpha in [Some(0.25), None, Some(1.0), Some(0.0)] {
-                for gamma in [0.0, 0.5, 1.0, 2.0, 3.5] {
-                    for reduction in REDUCTIONS {
-                        let loss = SigmoidFocalLossConfig::new()
-                            .with_alpha(alpha)
-                            .with_gamma(gamma)
-                            .with_reduction(reduction)
-                            .init::<B>(&Default::default());
-                        let what = format!("focal alpha {alpha:?} gamma {gamma} {reduction:?}");
-                        gradcheck(&format!("{what} d/dlogits"), &logits, SHAPE, |x| {
-                            loss.forward(x, tensor(&targets, SHAPE))
-                        });
-                        gradcheck(&format!("{what} d/dtargets"), &targets, SHAPE, |y| {
-                            loss.forward(tensor(&logits, SHAPE), y)
-                        });
-                    }
-                    let loss = SigmoidFocalLossConfig::new()
-                        .with_alpha(alpha)
-                        .with_gamma(gamma)
-                        .init::<B>(&Default::default());
-                    gradcheck(
-                        &format!("focal alpha {alpha:?} gamma {gamma} none"),
-                        &logits,
-                        SHAPE,
-                        |x| {
-                            (loss.forward_no_reduction(x, tensor(&targets, SHAPE))
-                                * upstream.clone())
-                            .sum()
-                        },
-                    );
-                }
-            }
-        }
     }
 
     /// Options that change the gradient; the first is the default.
@@ -195,110 +133,148 @@ mod gradients {
         ]
     }
 
-    /// Without a detached weight the gradient is the derivative of the loss.
-    #[test]
-    fn asymmetric_attached_weight() {
-        let logits = uniform(12, -5.0, 5.0, 24);
-        let upstream = tensor(&uniform(12, 0.5, 1.5, 25), SHAPE);
-        for targets in [hard(26), uniform(12, 0.0, 1.0, 27)] {
-            for config in asymmetric_configs() {
-                let config = config.with_detach_focal_weight(false);
-                for reduction in REDUCTIONS {
-                    let loss = config
-                        .clone()
-                        .with_reduction(reduction)
-                        .init::<B>(&Default::default());
-                    gradcheck(&format!("ASL {config}"), &logits, SHAPE, |x| {
-                        loss.forward(x, tensor(&targets, SHAPE))
-                    });
-                }
-                let loss = config.init::<B>(&Default::default());
-                gradcheck(&format!("ASL none {config}"), &logits, SHAPE, |x| {
-                    (loss.forward_no_reduction(x, tensor(&targets, SHAPE)) * upstream.clone()).sum()
-                });
-            }
-        }
-    }
-
     fn values<BB: Backend>(tensor: Tensor<BB, 2>) -> Vec<f64> {
         tensor.into_data().iter::<f64>().collect()
     }
 
-    /// With a detached weight `w` the gradient is `w · ∂ℓ₀/∂x`, where `ℓ₀ = -L` is the loss
-    /// without focusing (both gammas 0) and `w = ℓ / ℓ₀` elementwise.
-    #[test]
-    fn asymmetric_detached_weight() {
-        let logits = uniform(12, -5.0, 5.0, 28);
-        let upstream = uniform(12, 0.5, 1.5, 29);
-        for targets in [hard(30), uniform(12, 0.0, 1.0, 31)] {
-            for config in asymmetric_configs() {
-                let loss = config.init::<B>(&Default::default());
-                let unfocused = config
-                    .clone()
-                    .with_gamma_pos(0.0)
-                    .with_gamma_neg(0.0)
-                    .init::<B>(&Default::default());
-                let y = || tensor(&targets, SHAPE);
-                let x = tensor(&logits, SHAPE).require_grad();
-                let grads = (loss.forward_no_reduction(x.clone(), y()) * tensor(&upstream, SHAPE))
-                    .sum()
-                    .backward();
-                let analytic = values(x.grad(&grads).expect("a gradient"));
-                let focused = values(loss.forward_no_reduction(tensor(&logits, SHAPE), y()));
-                let plain = values(unfocused.forward_no_reduction(tensor(&logits, SHAPE), y()));
-                for i in 0..12 {
-                    let step = 1e-6;
-                    let mut shifted = logits.clone();
-                    shifted[i] += step;
-                    let above =
-                        values(unfocused.forward_no_reduction(tensor(&shifted, SHAPE), y()));
-                    shifted[i] -= 2.0 * step;
-                    let below =
-                        values(unfocused.forward_no_reduction(tensor(&shifted, SHAPE), y()));
-                    let slope = (above[i] - below[i]) / (2.0 * step);
-                    // ℓ₀ = 0 only for a clipped negative, where the slope is 0 too.
-                    let weight = if plain[i] == 0.0 {
-                        0.0
-                    } else {
-                        focused[i] / plain[i]
-                    };
-                    let expected = upstream[i] * weight * slope;
-                    assert!(
-                        (analytic[i] - expected).abs() <= 1e-6 + 1e-5 * expected.abs(),
-                        "ASL {config} d/dx[{i}]: autodiff {}, w · finite difference {expected}",
-                        analytic[i]
-                    );
+    crate::on_f64! {
+        fn sigmoid_focal() {
+            let logits = uniform(12, -4.0, 4.0, 20);
+            let upstream = tensor(&uniform(12, 0.5, 1.5, 21), SHAPE);
+            for targets in [hard(22), uniform(12, 0.0, 1.0, 23)] {
+                for alpha in [Some(0.25), None, Some(1.0), Some(0.0)] {
+                    for gamma in [0.0, 0.5, 1.0, 2.0, 3.5] {
+                        for reduction in REDUCTIONS {
+                            let loss = SigmoidFocalLossConfig::new()
+                                .with_alpha(alpha)
+                                .with_gamma(gamma)
+                                .with_reduction(reduction)
+                                .init::<B>(&Default::default());
+                            let what = format!("focal alpha {alpha:?} gamma {gamma} {reduction:?}");
+                            gradcheck(&format!("{what} d/dlogits"), &logits, SHAPE, |x| {
+                                loss.forward(x, tensor(&targets, SHAPE))
+                            });
+                            gradcheck(&format!("{what} d/dtargets"), &targets, SHAPE, |y| {
+                                loss.forward(tensor(&logits, SHAPE), y)
+                            });
+                        }
+                        let loss = SigmoidFocalLossConfig::new()
+                            .with_alpha(alpha)
+                            .with_gamma(gamma)
+                            .init::<B>(&Default::default());
+                        gradcheck(
+                            &format!("focal alpha {alpha:?} gamma {gamma} none"),
+                            &logits,
+                            SHAPE,
+                            |x| {
+                                (loss.forward_no_reduction(x, tensor(&targets, SHAPE))
+                                    * upstream.clone())
+                                .sum()
+                            },
+                        );
+                    }
                 }
             }
         }
-    }
 
-    #[test]
-    fn zlpr() {
-        let shape = [4, 5];
-        let logits = uniform(20, -4.0, 4.0, 32);
-        let mut targets: Vec<f64> = uniform(20, 0.0, 1.0, 33)
-            .iter()
-            .map(|u| if *u < 0.4 { 1.0 } else { 0.0 })
-            .collect();
-        targets[..5].fill(0.0); // a sample without positive labels
-        targets[5..10].fill(1.0); // a sample without negative labels
-        let upstream = Tensor::<B, 1>::from_data(
-            TensorData::new(uniform(4, 0.5, 1.5, 34), [4]),
-            float_options::<B>(&Default::default()),
-        );
-        for reduction in REDUCTIONS {
-            let loss = ZlprLossConfig::new()
-                .with_reduction(reduction)
-                .init::<B>(&Default::default());
-            gradcheck(&format!("ZLPR {reduction:?}"), &logits, shape, |x| {
-                loss.forward(x, tensor(&targets, shape))
+        /// Without a detached weight the gradient is the derivative of the loss.
+        fn asymmetric_attached_weight() {
+            let logits = uniform(12, -5.0, 5.0, 24);
+            let upstream = tensor(&uniform(12, 0.5, 1.5, 25), SHAPE);
+            for targets in [hard(26), uniform(12, 0.0, 1.0, 27)] {
+                for config in asymmetric_configs() {
+                    let config = config.with_detach_focal_weight(false);
+                    for reduction in REDUCTIONS {
+                        let loss = config
+                            .clone()
+                            .with_reduction(reduction)
+                            .init::<B>(&Default::default());
+                        gradcheck(&format!("ASL {config}"), &logits, SHAPE, |x| {
+                            loss.forward(x, tensor(&targets, SHAPE))
+                        });
+                    }
+                    let loss = config.init::<B>(&Default::default());
+                    gradcheck(&format!("ASL none {config}"), &logits, SHAPE, |x| {
+                        (loss.forward_no_reduction(x, tensor(&targets, SHAPE)) * upstream.clone()).sum()
+                    });
+                }
+            }
+        }
+
+        /// With a detached weight `w` the gradient is `w · ∂ℓ₀/∂x`, where `ℓ₀ = -L` is the loss
+        /// without focusing (both gammas 0) and `w = ℓ / ℓ₀` elementwise.
+        fn asymmetric_detached_weight() {
+            let logits = uniform(12, -5.0, 5.0, 28);
+            let upstream = uniform(12, 0.5, 1.5, 29);
+            for targets in [hard(30), uniform(12, 0.0, 1.0, 31)] {
+                for config in asymmetric_configs() {
+                    let loss = config.init::<B>(&Default::default());
+                    let unfocused = config
+                        .clone()
+                        .with_gamma_pos(0.0)
+                        .with_gamma_neg(0.0)
+                        .init::<B>(&Default::default());
+                    let y = || tensor(&targets, SHAPE);
+                    let x = tensor(&logits, SHAPE).require_grad();
+                    let grads = (loss.forward_no_reduction(x.clone(), y()) * tensor(&upstream, SHAPE))
+                        .sum()
+                        .backward();
+                    let analytic = values(x.grad(&grads).expect("a gradient"));
+                    let focused = values(loss.forward_no_reduction(tensor(&logits, SHAPE), y()));
+                    let plain = values(unfocused.forward_no_reduction(tensor(&logits, SHAPE), y()));
+                    for i in 0..12 {
+                        let step = 1e-6;
+                        let mut shifted = logits.clone();
+                        shifted[i] += step;
+                        let above =
+                            values(unfocused.forward_no_reduction(tensor(&shifted, SHAPE), y()));
+                        shifted[i] -= 2.0 * step;
+                        let below =
+                            values(unfocused.forward_no_reduction(tensor(&shifted, SHAPE), y()));
+                        let slope = (above[i] - below[i]) / (2.0 * step);
+                        // ℓ₀ = 0 only for a clipped negative, where the slope is 0 too.
+                        let weight = if plain[i] == 0.0 {
+                            0.0
+                        } else {
+                            focused[i] / plain[i]
+                        };
+                        let expected = upstream[i] * weight * slope;
+                        assert!(
+                            (analytic[i] - expected).abs() <= 1e-6 + 1e-5 * expected.abs(),
+                            "ASL {config} d/dx[{i}]: autodiff {}, w · finite difference {expected}",
+                            analytic[i]
+                        );
+                    }
+                }
+            }
+        }
+
+        fn zlpr() {
+            let shape = [4, 5];
+            let logits = uniform(20, -4.0, 4.0, 32);
+            let mut targets: Vec<f64> = uniform(20, 0.0, 1.0, 33)
+                .iter()
+                .map(|u| if *u < 0.4 { 1.0 } else { 0.0 })
+                .collect();
+            targets[..5].fill(0.0); // a sample without positive labels
+            targets[5..10].fill(1.0); // a sample without negative labels
+            let upstream = Tensor::<B, 1>::from_data(
+                TensorData::new(uniform(4, 0.5, 1.5, 34), [4]),
+                float_options::<B>(&Default::default()),
+            );
+            for reduction in REDUCTIONS {
+                let loss = ZlprLossConfig::new()
+                    .with_reduction(reduction)
+                    .init::<B>(&Default::default());
+                gradcheck(&format!("ZLPR {reduction:?}"), &logits, shape, |x| {
+                    loss.forward(x, tensor(&targets, shape))
+                });
+            }
+            let loss = ZlprLossConfig::new().init::<B>(&Default::default());
+            gradcheck("ZLPR none", &logits, shape, |x| {
+                (loss.forward_no_reduction(x, tensor(&targets, shape)) * upstream.clone()).sum()
             });
         }
-        let loss = ZlprLossConfig::new().init::<B>(&Default::default());
-        gradcheck("ZLPR none", &logits, shape, |x| {
-            (loss.forward_no_reduction(x, tensor(&targets, shape)) * upstream.clone()).sum()
-        });
     }
 }
 
@@ -561,168 +537,83 @@ mod properties {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Errors
+// Every bad option and bad call panics with the loss, the argument, the expectation and the value
 // ---------------------------------------------------------------------------------------------
 
 #[cfg(feature = "ndarray")]
 mod errors {
-    use burn::backend::NdArray;
     use burn::tensor::Tensor;
     use burn_losses::*;
 
-    type B = NdArray;
+    use super::common::panics::{B, device, floats};
 
-    fn floats<const D: usize>(shape: [usize; D], value: f32) -> Tensor<B, D> {
-        Tensor::full(shape, value, &Default::default())
-    }
-
-    #[test]
-    #[should_panic(
-        expected = "SigmoidFocalLoss: option `gamma` expected a finite value >= 0, got -1"
-    )]
-    fn focal_negative_gamma() {
-        SigmoidFocalLossConfig::new()
-            .with_gamma(-1.0)
-            .init::<B>(&Default::default());
-    }
-
-    #[test]
-    #[should_panic(
-        expected = "SigmoidFocalLoss: option `gamma` expected a finite value >= 0, got NaN"
-    )]
-    fn focal_nan_gamma() {
-        SigmoidFocalLossConfig::new()
-            .with_gamma(f32::NAN)
-            .init::<B>(&Default::default());
-    }
-
-    #[test]
-    #[should_panic(
-        expected = "SigmoidFocalLoss: option `alpha` expected None, a negative value (no weighting) or a value in [0, 1], got 1.5"
-    )]
-    fn focal_alpha_above_one() {
-        SigmoidFocalLossConfig::new()
-            .with_alpha(Some(1.5))
-            .init::<B>(&Default::default());
-    }
-
-    #[test]
-    #[should_panic(
-        expected = "SigmoidFocalLoss: option `alpha` expected None, a negative value (no weighting) or a value in [0, 1], got NaN"
-    )]
-    fn focal_nan_alpha() {
-        SigmoidFocalLossConfig::new()
-            .with_alpha(Some(f32::NAN))
-            .init::<B>(&Default::default());
-    }
-
-    #[test]
-    #[should_panic(
-        expected = "SigmoidFocalLoss: `targets` expected shape [2, 3] (the shape of `logits`), got [2, 4]"
-    )]
-    fn focal_shape_mismatch() {
-        let loss = SigmoidFocalLossConfig::new().init::<B>(&Default::default());
-        loss.forward(floats([2, 3], 0.5), floats([2, 4], 1.0));
-    }
-
-    #[test]
-    #[should_panic(
-        expected = "AsymmetricLoss: option `gamma_pos` expected a finite value >= 0, got -1"
-    )]
-    fn asymmetric_negative_gamma_pos() {
-        AsymmetricLossConfig::new()
-            .with_gamma_pos(-1.0)
-            .init::<B>(&Default::default());
-    }
-
-    #[test]
-    #[should_panic(
-        expected = "AsymmetricLoss: option `gamma_neg` expected a finite value >= 0, got inf"
-    )]
-    fn asymmetric_infinite_gamma_neg() {
-        AsymmetricLossConfig::new()
-            .with_gamma_neg(f32::INFINITY)
-            .init::<B>(&Default::default());
-    }
-
-    #[test]
-    #[should_panic(expected = "AsymmetricLoss: option `clip` expected a value in [0, 1), got 1")]
-    fn asymmetric_clip_one() {
-        AsymmetricLossConfig::new()
-            .with_clip(1.0)
-            .init::<B>(&Default::default());
-    }
-
-    #[test]
-    #[should_panic(expected = "AsymmetricLoss: option `clip` expected a value in [0, 1), got -0.1")]
-    fn asymmetric_negative_clip() {
-        AsymmetricLossConfig::new()
-            .with_clip(-0.1)
-            .init::<B>(&Default::default());
-    }
-
-    #[test]
-    #[should_panic(expected = "AsymmetricLoss: option `eps` expected a value in (0, 1), got 0")]
-    fn asymmetric_zero_eps() {
-        AsymmetricLossConfig::new()
-            .with_eps(0.0)
-            .init::<B>(&Default::default());
-    }
-
-    #[test]
-    #[should_panic(expected = "AsymmetricLoss: option `eps` expected a value in (0, 1), got 1")]
-    fn asymmetric_eps_one() {
-        AsymmetricLossConfig::new()
-            .with_eps(1.0)
-            .init::<B>(&Default::default());
-    }
-
-    #[test]
-    #[should_panic(
-        expected = "AsymmetricLoss: `targets` expected shape [4] (the shape of `logits`), got [3]"
-    )]
-    fn asymmetric_shape_mismatch() {
-        let loss = AsymmetricLossConfig::new().init::<B>(&Default::default());
-        loss.forward_no_reduction(floats([4], 0.5), floats([3], 1.0));
-    }
-
-    #[test]
-    #[should_panic(
-        expected = "ZlprLoss: `targets` expected shape [2, 3] (the shape of `logits`), got [3, 2]"
-    )]
-    fn zlpr_shape_mismatch() {
-        let loss = ZlprLossConfig::new().init::<B>(&Default::default());
-        loss.forward(floats([2, 3], 0.5), floats([3, 2], 1.0));
-    }
-
-    #[test]
-    #[should_panic(expected = "ZlprLoss: `targets` expected values 0 or 1, got 0.5")]
-    fn zlpr_soft_target() {
-        let loss = ZlprLossConfig::new().init::<B>(&Default::default());
-        loss.forward_no_reduction(floats([2, 3], 0.5), floats([2, 3], 0.5));
-    }
-
-    #[test]
-    #[should_panic(expected = "ZlprLoss: `targets` expected values 0 or 1, got NaN")]
-    fn zlpr_nan_target() {
-        let loss = ZlprLossConfig::new().init::<B>(&Default::default());
-        loss.forward(floats([2, 3], 0.5), floats([2, 3], f32::NAN));
+    crate::panic_table! {
+        fn multilabel_errors() {
+            let focal = |config: SigmoidFocalLossConfig| config.init::<B>(&device());
+            let asymmetric = |config: AsymmetricLossConfig| config.init::<B>(&device());
+            let zlpr = || ZlprLossConfig::new().init::<B>(&device());
+            [
+                focal_negative_gamma:
+                    "SigmoidFocalLoss: option `gamma` expected a finite value >= 0, got -1"
+                    => focal(SigmoidFocalLossConfig::new().with_gamma(-1.0)),
+                focal_nan_gamma:
+                    "SigmoidFocalLoss: option `gamma` expected a finite value >= 0, got NaN"
+                    => focal(SigmoidFocalLossConfig::new().with_gamma(f32::NAN)),
+                focal_alpha_above_one:
+                    "SigmoidFocalLoss: option `alpha` expected None, a negative value (no weighting) or \
+                     a value in [0, 1], got 1.5"
+                    => focal(SigmoidFocalLossConfig::new().with_alpha(Some(1.5))),
+                focal_nan_alpha:
+                    "SigmoidFocalLoss: option `alpha` expected None, a negative value (no weighting) or \
+                     a value in [0, 1], got NaN"
+                    => focal(SigmoidFocalLossConfig::new().with_alpha(Some(f32::NAN))),
+                focal_shape_mismatch:
+                    "SigmoidFocalLoss: `targets` expected shape [2, 3] (the shape of `logits`), got [2, 4]"
+                    => focal(SigmoidFocalLossConfig::new()).forward(floats([2, 3], 0.5), floats([2, 4], 1.0)),
+                asymmetric_negative_gamma_pos:
+                    "AsymmetricLoss: option `gamma_pos` expected a finite value >= 0, got -1"
+                    => asymmetric(AsymmetricLossConfig::new().with_gamma_pos(-1.0)),
+                asymmetric_infinite_gamma_neg:
+                    "AsymmetricLoss: option `gamma_neg` expected a finite value >= 0, got inf"
+                    => asymmetric(AsymmetricLossConfig::new().with_gamma_neg(f32::INFINITY)),
+                asymmetric_clip_one: "AsymmetricLoss: option `clip` expected a value in [0, 1), got 1"
+                    => asymmetric(AsymmetricLossConfig::new().with_clip(1.0)),
+                asymmetric_negative_clip:
+                    "AsymmetricLoss: option `clip` expected a value in [0, 1), got -0.1"
+                    => asymmetric(AsymmetricLossConfig::new().with_clip(-0.1)),
+                asymmetric_zero_eps: "AsymmetricLoss: option `eps` expected a value in (0, 1), got 0"
+                    => asymmetric(AsymmetricLossConfig::new().with_eps(0.0)),
+                asymmetric_eps_one: "AsymmetricLoss: option `eps` expected a value in (0, 1), got 1"
+                    => asymmetric(AsymmetricLossConfig::new().with_eps(1.0)),
+                asymmetric_shape_mismatch:
+                    "AsymmetricLoss: `targets` expected shape [4] (the shape of `logits`), got [3]"
+                    => asymmetric(AsymmetricLossConfig::new())
+                        .forward_no_reduction(floats([4], 0.5), floats([3], 1.0)),
+                zlpr_shape_mismatch:
+                    "ZlprLoss: `targets` expected shape [2, 3] (the shape of `logits`), got [3, 2]"
+                    => zlpr().forward(floats([2, 3], 0.5), floats([3, 2], 1.0)),
+                zlpr_soft_target: "ZlprLoss: `targets` expected values 0 or 1, got 0.5"
+                    => zlpr().forward_no_reduction(floats([2, 3], 0.5), floats([2, 3], 0.5)),
+                zlpr_nan_target: "ZlprLoss: `targets` expected values 0 or 1, got NaN"
+                    => zlpr().forward(floats([2, 3], 0.5), floats([2, 3], f32::NAN)),
+            ]
+        }
     }
 
     #[test]
     fn zlpr_unchecked_targets_threshold_at_one_half() {
         let loss = ZlprLossConfig::new()
             .with_check_targets(false)
-            .init::<B>(&Default::default());
-        let logits = Tensor::<B, 2>::from_floats([[1.0, -2.0, 0.5]], &Default::default());
-        let soft = Tensor::<B, 2>::from_floats([[0.9, 0.2, 0.5]], &Default::default());
-        let hard = Tensor::<B, 2>::from_floats([[1.0, 0.0, 0.0]], &Default::default());
-        let checked = ZlprLossConfig::new().init::<B>(&Default::default());
+            .init::<B>(&device());
+        let logits = Tensor::<B, 2>::from_floats([[1.0, -2.0, 0.5]], &device());
+        let soft = Tensor::<B, 2>::from_floats([[0.9, 0.2, 0.5]], &device());
+        let hard = Tensor::<B, 2>::from_floats([[1.0, 0.0, 0.0]], &device());
         assert_eq!(
             loss.forward(logits.clone(), soft).into_scalar(),
-            checked.forward(logits, hard).into_scalar()
+            ZlprLossConfig::new()
+                .init::<B>(&device())
+                .forward(logits, hard)
+                .into_scalar()
         );
     }
 }
-
-on_every_plain_backend!(sigmoid_focal, asymmetric, zlpr);
