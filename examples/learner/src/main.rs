@@ -12,6 +12,10 @@
 //! The data are synthetic and built in (no download). With a terminal, burn-train's dashboard
 //! shows the run; `--headless` (or no terminal) prints burn-train's summary instead, which is how
 //! CI runs it: `cargo run -p burn-losses-learner -- --loss all --headless --check`.
+//!
+//! `--devices 2` trains data-parallel on two NdArray devices with burn-train's
+//! `ExecutionStrategy::MultiDevice`: each device's step returns the mean loss of its own batch,
+//! and burn-train adds the devices' gradients before the optimizer step.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -32,8 +36,8 @@ use burn::train::renderer::{
     MetricsRendererTraining, ProgressType, TrainingProgress,
 };
 use burn::train::{
-    ClassificationOutput, InferenceStep, Learner, MultiLabelClassificationOutput,
-    SupervisedTraining, TrainOutput, TrainStep,
+    ClassificationOutput, ExecutionStrategy, InferenceStep, Learner, MultiDeviceOptim,
+    MultiLabelClassificationOutput, SupervisedTraining, TrainOutput, TrainStep,
 };
 use burn_losses::{
     AsymmetricLoss, AsymmetricLossConfig, BinaryCrossEntropyWithLogitsLoss,
@@ -65,6 +69,11 @@ struct Args {
     samples: usize,
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Data-parallel training on this many NdArray devices (burn-train's
+    /// `ExecutionStrategy::MultiDevice`, optimizer on the first device). Each device computes its
+    /// own batch's mean loss, and burn-train sums the devices' gradients.
+    #[arg(long, default_value_t = 1)]
+    devices: usize,
     /// No terminal dashboard: burn-train's summary table at the end (automatic without a
     /// terminal).
     #[arg(long)]
@@ -440,6 +449,15 @@ fn run_classification(
     if headless {
         training = training.renderer(Quiet);
     }
+    if args.devices > 1 {
+        training = training.with_training_strategy(
+            ExecutionStrategy::MultiDevice(
+                vec![device; args.devices],
+                MultiDeviceOptim::OptimMainDevice,
+            )
+            .into(),
+        );
+    }
     let learner = Learner::new(model, AdamConfig::new().init(), args.lr);
     let result = training.launch(learner);
 
@@ -503,6 +521,15 @@ fn run_tagging(
         .summary();
     if headless {
         training = training.renderer(Quiet);
+    }
+    if args.devices > 1 {
+        training = training.with_training_strategy(
+            ExecutionStrategy::MultiDevice(
+                vec![device; args.devices],
+                MultiDeviceOptim::OptimMainDevice,
+            )
+            .into(),
+        );
     }
     let learner = Learner::new(model, AdamConfig::new().init(), args.lr);
     let result = training.launch(learner);
