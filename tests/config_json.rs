@@ -22,10 +22,13 @@ use burn_losses::{
     TripletMarginWithDistanceLossConfig, ZlprLossConfig,
 };
 
+/// A row's round trip, given a scratch directory: `Err` says what failed.
+type RoundTrip = Box<dyn Fn(&Path) -> Result<(), String>>;
+
 /// One row: the config's type name (as written in `src/`) and its round trip.
 struct Case {
     name: &'static str,
-    run: Box<dyn Fn(&Path) -> Result<(), String>>,
+    run: RoundTrip,
 }
 
 /// A row for `config` (every option non-default), compared with `default` to make sure the row
