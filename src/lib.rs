@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
+// docs.rs (`--cfg docsrs`, nightly): every item behind a Cargo feature shows which feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod backends;
 mod mechanics;

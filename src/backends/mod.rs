@@ -6,13 +6,13 @@
 //! - **the autodiff side**, for `Autodiff<B, C>` over a listed `B` with any checkpointing
 //!   strategy `C`: whether a tensor is tracked is read from its graph node, so a constant target
 //!   gets no gradient computed; and a closed-form gradient is a backward step of its own
-//!   ([`autodiff`]): the stored gradient times the upstream gradient, with no `input · gradient`
+//!   (`autodiff`): the stored gradient times the upstream gradient, with no `input · gradient`
 //!   product in the forward pass and no host readback;
-//! - **kernels**, for the kernel family the entry names ([`Kernels`]): today one-pass NdArray
+//! - **kernels**, for the kernel family the entry names (`Kernels`): today one-pass NdArray
 //!   kernels for cross entropy, NLL and BCE with logits and an in-place blocked sum
-//!   ([`ndarray`]), with and without autodiff.
+//!   (`ndarray`), with and without autodiff.
 //!
-//! The losses reach both through the hooks of [`kernels`] and the carriers of
+//! The losses reach both through the hooks of `kernels` and the carriers of
 //! `crate::gradient`, which answer "not here" for an unlisted backend; no loss names a backend
 //! or a Cargo feature.
 //!
@@ -38,11 +38,11 @@
 //!
 //! A new kernel family joins inside the crate, the way Liger-Kernel adds a hardware backend:
 //!
-//! 1. a leaf module beside [`ndarray`] that computes a loss's [`kernels`] output (losses,
+//! 1. a leaf module beside `ndarray` that computes a loss's `kernels` output (losses,
 //!    gradients) from the inputs' buffers, reached through an access function that asks
-//!    [`lookup`] whether the tensor's backend names that family;
-//! 2. a variant of [`Kernels`], and the family's backends added to `built_in` with it;
-//! 3. a call in each hook of [`kernels`] it implements, after the families before it;
+//!    `lookup` whether the tensor's backend names that family;
+//! 2. a variant of `Kernels`, and the family's backends added to `built_in` with it;
+//! 3. a call in each hook of `kernels` it implements, after the families before it;
 //! 4. a test that replays the PyTorch fixtures on it and compares it with the generic path
 //!    ([`generic_path`]) at awkward sizes, as `tests/specialized.rs` does for NdArray.
 //!

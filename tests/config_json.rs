@@ -1,0 +1,438 @@
+//! Every loss config saves and loads as JSON through Burn's `Config` trait, so a training run's
+//! loss settings can be stored beside its model (issue 15, part 4).
+//!
+//! One table: each row is a config with every option set away from its default. Each row goes
+//! through `Config::save` / `Config::load` (a file) and `Display` / `Config::load_binary` (a
+//! string); the loaded config must print (`Debug`) exactly as the original, and saving it again
+//! must give the same JSON. A last test reads `src/` and fails if a `#[derive(Config)]` type is
+//! missing from the table.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use burn::config::Config;
+use burn_losses::{
+    AsymmetricLossConfig, BinaryCrossEntropyLossConfig, BinaryCrossEntropyWithLogitsLossConfig,
+    CosineDistance, CosineEmbeddingLossConfig, CrossEntropyLossConfig, CtcLossConfig,
+    FusedLinearCrossEntropyLossConfig, GaussianNllLossConfig, HingeEmbeddingLossConfig,
+    HuberLossConfig, KlDivLossConfig, L1LossConfig, MarginRankingLossConfig, MseLossConfig,
+    MultiLabelMarginLossConfig, MultiLabelSoftMarginLossConfig, MultiMarginLossConfig,
+    NllLossConfig, PairwiseDistance, PoissonNllLossConfig, Reduction, SigmoidFocalLossConfig,
+    SmoothL1LossConfig, SoftMarginLossConfig, TripletMarginLossConfig,
+    TripletMarginWithDistanceLossConfig, ZlprLossConfig,
+};
+
+/// A row's round trip, given a scratch directory: `Err` says what failed.
+type RoundTrip = Box<dyn Fn(&Path) -> Result<(), String>>;
+
+/// One row: the config's type name (as written in `src/`) and its round trip.
+struct Case {
+    name: &'static str,
+    run: RoundTrip,
+}
+
+/// A row for `config` (every option non-default), compared with `default` to make sure the row
+/// does change something.
+fn case<C: Config + std::fmt::Display + 'static>(
+    name: &'static str,
+    config: C,
+    default: C,
+) -> Case {
+    Case {
+        name,
+        run: Box::new(move |dir| round_trip(name, &config, &default, dir)),
+    }
+}
+
+fn round_trip<C: Config + std::fmt::Display>(
+    name: &str,
+    config: &C,
+    default: &C,
+    dir: &Path,
+) -> Result<(), String> {
+    let original = format!("{config:?}");
+    if original == format!("{default:?}") {
+        return Err(format!(
+            "{name}: the row sets no option away from its default"
+        ));
+    }
+
+    // Through a file, as a training run stores its settings.
+    let file = dir.join(format!("{name}.json"));
+    config
+        .save(&file)
+        .map_err(|e| format!("{name}: save failed: {e}"))?;
+    let json = std::fs::read_to_string(&file).map_err(|e| format!("{name}: {e}"))?;
+    let loaded = C::load(&file).map_err(|e| format!("{name}: load failed: {e}\n{json}"))?;
+    if format!("{loaded:?}") != original {
+        return Err(format!(
+            "{name}: loaded from JSON as {loaded:?}, saved as {original}\n{json}"
+        ));
+    }
+    // Saving the loaded config again writes the same JSON.
+    let again = burn::config::config_to_json(&loaded);
+    if again != json {
+        return Err(format!(
+            "{name}: JSON changed on a second save:\n{json}\n{again}"
+        ));
+    }
+
+    // Through a string (`Display` is the JSON) and `load_binary`.
+    let from_bytes = C::load_binary(config.to_string().as_bytes())
+        .map_err(|e| format!("{name}: load_binary failed: {e}"))?;
+    if format!("{from_bytes:?}") != original {
+        return Err(format!(
+            "{name}: load_binary gave {from_bytes:?}, expected {original}"
+        ));
+    }
+    Ok(())
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        // Classification.
+        case(
+            "CrossEntropyLossConfig",
+            CrossEntropyLossConfig::new()
+                .with_weight(Some(vec![1.0, 2.5, 0.125]))
+                .with_ignore_index(Some(3))
+                .with_label_smoothing(0.1)
+                .with_z_loss(1e-4)
+                .with_reduction(Reduction::Sum)
+                .with_check_targets(false),
+            CrossEntropyLossConfig::new(),
+        ),
+        case(
+            "FusedLinearCrossEntropyLossConfig",
+            FusedLinearCrossEntropyLossConfig::new()
+                .with_weight(Some(vec![0.5, 1.5]))
+                .with_ignore_index(None)
+                .with_label_smoothing(0.2)
+                .with_z_loss(1e-3)
+                .with_reduction(Reduction::Sum)
+                .with_chunk_size(64)
+                .with_check_targets(false),
+            FusedLinearCrossEntropyLossConfig::new(),
+        ),
+        case(
+            "NllLossConfig",
+            NllLossConfig::new()
+                .with_weight(Some(vec![0.3, 0.7]))
+                .with_ignore_index(Some(-1))
+                .with_reduction(Reduction::Sum)
+                .with_check_targets(false),
+            NllLossConfig::new(),
+        ),
+        case(
+            "BinaryCrossEntropyLossConfig",
+            BinaryCrossEntropyLossConfig::new()
+                .with_weight(Some(vec![1.0, 0.1]))
+                .with_reduction(Reduction::BatchMean)
+                .with_check_values(false),
+            BinaryCrossEntropyLossConfig::new(),
+        ),
+        case(
+            "BinaryCrossEntropyWithLogitsLossConfig",
+            BinaryCrossEntropyWithLogitsLossConfig::new()
+                .with_weight(Some(vec![2.0, 1.0, 0.5]))
+                .with_pos_weight(Some(vec![3.0, 1.0, 7.25]))
+                .with_reduction(Reduction::Sum),
+            BinaryCrossEntropyWithLogitsLossConfig::new(),
+        ),
+        case(
+            "KlDivLossConfig",
+            KlDivLossConfig::new()
+                .with_log_target(true)
+                .with_reduction(Reduction::BatchMean),
+            KlDivLossConfig::new(),
+        ),
+        // Regression.
+        case(
+            "MseLossConfig",
+            MseLossConfig::new().with_reduction(Reduction::Sum),
+            MseLossConfig::new(),
+        ),
+        case(
+            "L1LossConfig",
+            L1LossConfig::new().with_reduction(Reduction::BatchMean),
+            L1LossConfig::new(),
+        ),
+        case(
+            "SmoothL1LossConfig",
+            SmoothL1LossConfig::new()
+                .with_beta(0.3)
+                .with_reduction(Reduction::Sum),
+            SmoothL1LossConfig::new(),
+        ),
+        case(
+            "HuberLossConfig",
+            HuberLossConfig::new()
+                .with_delta(2.75)
+                .with_reduction(Reduction::Sum),
+            HuberLossConfig::new(),
+        ),
+        case(
+            "PoissonNllLossConfig",
+            PoissonNllLossConfig::new()
+                .with_log_input(false)
+                .with_full(true)
+                .with_eps(1e-6)
+                .with_reduction(Reduction::Sum),
+            PoissonNllLossConfig::new(),
+        ),
+        case(
+            "GaussianNllLossConfig",
+            GaussianNllLossConfig::new()
+                .with_full(true)
+                .with_eps(1e-3)
+                .with_reduction(Reduction::Sum)
+                .with_check_values(false),
+            GaussianNllLossConfig::new(),
+        ),
+        // Multi-label.
+        case(
+            "SigmoidFocalLossConfig",
+            SigmoidFocalLossConfig::new()
+                .with_alpha(None)
+                .with_gamma(1.5)
+                .with_reduction(Reduction::Sum),
+            SigmoidFocalLossConfig::new(),
+        ),
+        case(
+            "AsymmetricLossConfig",
+            AsymmetricLossConfig::new()
+                .with_gamma_pos(0.0)
+                .with_gamma_neg(2.0)
+                .with_clip(0.0)
+                .with_eps(1e-6)
+                .with_detach_focal_weight(false)
+                .with_reduction(Reduction::Sum),
+            AsymmetricLossConfig::new(),
+        ),
+        case(
+            "ZlprLossConfig",
+            ZlprLossConfig::new()
+                .with_reduction(Reduction::Sum)
+                .with_check_targets(false),
+            ZlprLossConfig::new(),
+        ),
+        // Margin.
+        case(
+            "SoftMarginLossConfig",
+            SoftMarginLossConfig::new().with_reduction(Reduction::Sum),
+            SoftMarginLossConfig::new(),
+        ),
+        case(
+            "MultiLabelSoftMarginLossConfig",
+            MultiLabelSoftMarginLossConfig::new()
+                .with_weight(Some(vec![0.25, 4.0]))
+                .with_reduction(Reduction::Sum),
+            MultiLabelSoftMarginLossConfig::new(),
+        ),
+        case(
+            "MultiLabelMarginLossConfig",
+            MultiLabelMarginLossConfig::new()
+                .with_reduction(Reduction::Sum)
+                .with_check_targets(false),
+            MultiLabelMarginLossConfig::new(),
+        ),
+        case(
+            "MultiMarginLossConfig",
+            MultiMarginLossConfig::new()
+                .with_p(2)
+                .with_margin(0.5)
+                .with_weight(Some(vec![1.0, 2.0, 3.0]))
+                .with_reduction(Reduction::Sum)
+                .with_check_targets(false),
+            MultiMarginLossConfig::new(),
+        ),
+        // Embedding and ranking.
+        case(
+            "CosineEmbeddingLossConfig",
+            CosineEmbeddingLossConfig::new()
+                .with_margin(-0.5)
+                .with_reduction(Reduction::Sum),
+            CosineEmbeddingLossConfig::new(),
+        ),
+        case(
+            "MarginRankingLossConfig",
+            MarginRankingLossConfig::new()
+                .with_margin(0.2)
+                .with_reduction(Reduction::Sum),
+            MarginRankingLossConfig::new(),
+        ),
+        case(
+            "HingeEmbeddingLossConfig",
+            HingeEmbeddingLossConfig::new()
+                .with_margin(2.0)
+                .with_reduction(Reduction::Sum),
+            HingeEmbeddingLossConfig::new(),
+        ),
+        case(
+            "TripletMarginLossConfig",
+            TripletMarginLossConfig::new()
+                .with_margin(0.3)
+                .with_p(1.0)
+                .with_eps(1e-8)
+                .with_swap(true)
+                .with_reduction(Reduction::Sum),
+            TripletMarginLossConfig::new(),
+        ),
+        case(
+            "TripletMarginWithDistanceLossConfig",
+            TripletMarginWithDistanceLossConfig::new()
+                .with_margin(0.7)
+                .with_swap(true)
+                .with_reduction(Reduction::Sum),
+            TripletMarginWithDistanceLossConfig::new(),
+        ),
+        case(
+            "PairwiseDistance",
+            PairwiseDistance::new().with_p(3.0).with_eps(1e-4),
+            PairwiseDistance::new(),
+        ),
+        case(
+            "CosineDistance",
+            CosineDistance::new().with_eps(1e-5),
+            CosineDistance::new(),
+        ),
+        // Sequence.
+        case(
+            "CtcLossConfig",
+            CtcLossConfig::new()
+                .with_blank(4)
+                .with_zero_infinity(true)
+                .with_reduction(Reduction::Sum)
+                .with_check_targets(false),
+            CtcLossConfig::new(),
+        ),
+        // The reduction on its own: every variant but the default.
+        case("Reduction", Reduction::Sum, Reduction::Mean),
+        case("Reduction", Reduction::BatchMean, Reduction::Mean),
+    ]
+}
+
+/// A fresh directory for this test's files.
+fn scratch_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "burn-losses-config-json-{}-{test}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn every_config_round_trips_through_json() {
+    let dir = scratch_dir("round-trip");
+    let failures: Vec<String> = cases()
+        .iter()
+        .filter_map(|case| (case.run)(&dir).err())
+        .collect();
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(
+        failures.is_empty(),
+        "{} of {} configs failed the JSON round trip:\n{}",
+        failures.len(),
+        cases().len(),
+        failures.join("\n")
+    );
+}
+
+/// Default configs round-trip too (`Option` fields whose default is `Some`, such as
+/// `ignore_index`, stay `Some`).
+#[test]
+fn default_configs_round_trip_through_json() {
+    fn check<C: Config + std::fmt::Display>(config: C) {
+        let json = config.to_string();
+        let loaded = C::load_binary(json.as_bytes()).unwrap();
+        assert_eq!(format!("{loaded:?}"), format!("{config:?}"), "{json}");
+    }
+    check(CrossEntropyLossConfig::new());
+    check(FusedLinearCrossEntropyLossConfig::new());
+    check(NllLossConfig::new());
+    check(SigmoidFocalLossConfig::new());
+    check(AsymmetricLossConfig::new());
+    check(TripletMarginLossConfig::new());
+    check(Reduction::Mean);
+}
+
+/// The JSON is the field names of the config, as a person writes it by hand.
+#[test]
+fn hand_written_json_loads() {
+    let json = r#"{
+        "weight": [1.0, 2.0, 0.5],
+        "ignore_index": null,
+        "label_smoothing": 0.1,
+        "z_loss": 0.0,
+        "reduction": "Sum",
+        "check_targets": true
+    }"#;
+    let config = CrossEntropyLossConfig::load_binary(json.as_bytes()).unwrap();
+    assert_eq!(config.weight, Some(vec![1.0, 2.0, 0.5]));
+    assert_eq!(config.ignore_index, None);
+    assert_eq!(config.label_smoothing, 0.1);
+    assert_eq!(config.reduction, Reduction::Sum);
+
+    // A misspelt or missing option is an error, not a silent default.
+    let missing = r#"{ "alpha": 0.5, "gamma": 2.0 }"#;
+    assert!(SigmoidFocalLossConfig::load_binary(missing.as_bytes()).is_err());
+}
+
+/// JSON has no infinity: `serde_json` writes an infinite `p` (the max-norm distance) as `null`,
+/// which does not load back. Burn's `Config` derive passes no serde attributes through, so the
+/// field cannot be given a custom encoding; this pins the behaviour (an error on load, never a
+/// silently different distance) until it can.
+#[test]
+fn infinite_p_is_an_error_on_load_not_a_different_distance() {
+    let config = TripletMarginLossConfig::new().with_p(f32::INFINITY);
+    let json = config.to_string();
+    assert!(json.contains("\"p\": null"), "{json}");
+    assert!(TripletMarginLossConfig::load_binary(json.as_bytes()).is_err());
+
+    let distance = PairwiseDistance::new().with_p(f32::INFINITY);
+    assert!(PairwiseDistance::load_binary(distance.to_string().as_bytes()).is_err());
+}
+
+/// Every `#[derive(Config)]` type in `src/` has a row in the table.
+#[test]
+fn the_table_covers_every_config_in_src() {
+    fn visit(dir: &Path, found: &mut BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                visit(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let mut lines = text.lines();
+                while let Some(line) = lines.next() {
+                    let line = line.trim();
+                    if !(line.starts_with("#[derive(") && line.contains("Config")) {
+                        continue;
+                    }
+                    // The type's name: the first `struct`/`enum` line after the derive.
+                    for next in lines.by_ref() {
+                        let words: Vec<&str> = next.split_whitespace().collect();
+                        if let Some(i) = words.iter().position(|w| *w == "struct" || *w == "enum") {
+                            let name = words[i + 1].trim_end_matches(['{', '<', '(', ';']);
+                            found.insert(name.to_string());
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut in_src = BTreeSet::new();
+    visit(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut in_src,
+    );
+    assert!(in_src.len() >= 28, "found only {in_src:?}");
+    let tested: BTreeSet<String> = cases().iter().map(|c| c.name.to_string()).collect();
+    let missing: Vec<&String> = in_src.difference(&tested).collect();
+    assert!(
+        missing.is_empty(),
+        "configs in src/ without a JSON round-trip row: {missing:?}"
+    );
+}
