@@ -105,13 +105,16 @@ fn cases() -> Vec<Case> {
         case(
             "FusedLinearCrossEntropyLossConfig",
             FusedLinearCrossEntropyLossConfig::new()
-                .with_weight(Some(vec![0.5, 1.5]))
-                .with_ignore_index(None)
-                .with_label_smoothing(0.2)
-                .with_z_loss(1e-3)
-                .with_reduction(Reduction::Sum)
-                .with_chunk_size(64)
-                .with_check_targets(false),
+                .with_cross_entropy(
+                    CrossEntropyLossConfig::new()
+                        .with_weight(Some(vec![0.5, 1.5]))
+                        .with_ignore_index(None)
+                        .with_label_smoothing(0.2)
+                        .with_z_loss(1e-3)
+                        .with_reduction(Reduction::Sum)
+                        .with_check_targets(false),
+                )
+                .with_chunk_size(64),
             FusedLinearCrossEntropyLossConfig::new(),
         ),
         case(
