@@ -1,6 +1,8 @@
 //! The classification losses (cross entropy, NLL, BCE, BCE with logits, KL divergence, fused
-//! linear cross entropy): PyTorch fixture replay on every lane, the fused loss against the unfused
-//! one, gradients against f64 finite differences, and one table row per error message.
+//! linear cross entropy, softmax focal loss, Poly-1): PyTorch fixture replay on every lane, the
+//! fused loss against the unfused one, the focal and Poly-1 losses against cross entropy where
+//! they reduce to it, gradients against f64 finite differences, and one table row per error
+//! message.
 #![cfg(feature = "autodiff")]
 
 mod common;
@@ -79,6 +81,119 @@ elementwise_parity!(
 
 elementwise_parity!(kl_div, "kl_div", |options| KlDivLossConfig::new()
     .with_log_target(options["log_target"].as_bool().expect("log_target")));
+
+fn softmax_focal_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
+    let options = &case["options"];
+    let ignore_index = options["ignore_index"].as_i64();
+    let config = SoftmaxFocalLossConfig::new()
+        .with_alpha(weight_option(&options["alpha"]))
+        .with_gamma(number(&options["gamma"]) as f32)
+        .with_weight(weight_option(&options["weight"]))
+        .with_ignore_index(ignore_index);
+    let loss = |reduction| config.clone().with_reduction(reduction).init::<B>(device);
+    replay!(case, device, |x| loss.forward(
+        x.float::<D>("input"),
+        x.int::<DT>("target")
+    ); mean_over_nothing = all_targets_ignored(case, ignore_index));
+}
+
+fn softmax_focal<B: Lane>(device: &B::Device) {
+    for case in cases(&load_fixture("softmax_focal_loss")) {
+        by_rank!(input_rank(case) => softmax_focal_case::<B>(case, device)
+            at [(2, 1), (3, 2), (4, 3)]);
+    }
+}
+
+fn poly_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
+    let options = &case["options"];
+    let ignore_index = options["ignore_index"].as_i64();
+    let cross_entropy = CrossEntropyLossConfig::new()
+        .with_weight(weight_option(&options["weight"]))
+        .with_ignore_index(ignore_index)
+        .with_label_smoothing(number(&options["label_smoothing"]) as f32)
+        .with_z_loss(number(&options["z_loss"]) as f32);
+    let loss = |reduction| {
+        PolyLossConfig::new()
+            .with_cross_entropy(cross_entropy.clone().with_reduction(reduction))
+            .with_epsilon(number(&options["epsilon"]) as f32)
+            .init::<B>(device)
+    };
+    replay!(case, device, |x| loss.forward(
+        x.float::<D>("input"),
+        x.int::<DT>("target")
+    ); mean_over_nothing = all_targets_ignored(case, ignore_index));
+}
+
+fn poly<B: Lane>(device: &B::Device) {
+    for case in cases(&load_fixture("poly_loss")) {
+        by_rank!(input_rank(case) => poly_case::<B>(case, device)
+            at [(2, 1), (3, 2), (4, 3)]);
+    }
+}
+
+/// Values and logit gradients of two losses on the same `(N, C, d)` logits, within f32 rounding.
+fn assert_same_loss<B: AutodiffBackend>(
+    what: &str,
+    device: &B::Device,
+    loss: impl Fn(Tensor<B, 3>) -> Tensor<B, 1>,
+    reference: impl Fn(Tensor<B, 3>) -> Tensor<B, 1>,
+) {
+    let logits = Tensor::<B, 3>::random([5, 4, 3], Distribution::Normal(0.0, 2.0), device);
+    let run = |f: &dyn Fn(Tensor<B, 3>) -> Tensor<B, 1>| {
+        let tracked = logits.clone().require_grad();
+        let value = f(tracked.clone());
+        let gradient = tracked.grad(&value.clone().backward()).expect(what);
+        (value.inner(), gradient)
+    };
+    let (value, gradient) = run(&loss);
+    let (expected_value, expected_gradient) = run(&reference);
+    assert_same::<B, 1>(&format!("{what} value"), value, expected_value);
+    assert_same::<B, 3>(&format!("{what} gradient"), gradient, expected_gradient);
+}
+
+/// The focal loss with `γ = 0` and no `alpha`, and Poly-1 with `ε = 0`, are cross entropy: the
+/// same values and gradients for every reduction, with weights and ignored targets.
+fn focal_and_poly_reduce_to_cross_entropy<B: AutodiffBackend>(device: &B::Device) {
+    let targets = Tensor::<B, 2, Int>::from_ints(
+        [
+            [0, 3, -100],
+            [2, 1, 1],
+            [-100, -100, 0],
+            [3, 2, 1],
+            [1, 0, 2],
+        ],
+        device,
+    );
+    let weight = Some(vec![0.5, 2.0, 1.0, 1.5]);
+    for reduction in REDUCTIONS {
+        let cross_entropy = CrossEntropyLossConfig::new()
+            .with_weight(weight.clone())
+            .with_reduction(reduction);
+        let reference = cross_entropy.init::<B>(device);
+        let focal = SoftmaxFocalLossConfig::new()
+            .with_gamma(0.0)
+            .with_weight(weight.clone())
+            .with_reduction(reduction)
+            .init::<B>(device);
+        assert_same_loss(
+            &format!("focal γ = 0 {reduction:?}"),
+            device,
+            |x| focal.forward(x, targets.clone()),
+            |x| reference.forward(x, targets.clone()),
+        );
+        let poly = PolyLossConfig::new()
+            .with_cross_entropy(cross_entropy.clone().with_label_smoothing(0.2))
+            .with_epsilon(0.0)
+            .init::<B>(device);
+        let smoothed = cross_entropy.with_label_smoothing(0.2).init::<B>(device);
+        assert_same_loss(
+            &format!("Poly-1 ε = 0 {reduction:?}"),
+            device,
+            |x| poly.forward(x, targets.clone()),
+            |x| smoothed.forward(x, targets.clone()),
+        );
+    }
+}
 
 /// Infinite logits, measured in PyTorch 2.15 (no fixture: JSON has no infinities). PyTorch's
 /// values there are NaN (`0 · inf`) and its target gradients ±inf; ours are the same values,
@@ -264,6 +379,9 @@ on_every_backend!(
     kl_div,
     fused_matches_unfused,
     fused_all_targets_ignored_gives_zero,
+    softmax_focal,
+    poly,
+    focal_and_poly_reduce_to_cross_entropy,
 );
 
 on_every_plain_backend!(
@@ -271,7 +389,9 @@ on_every_plain_backend!(
     nll,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
-    kl_div
+    kl_div,
+    softmax_focal,
+    poly
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -465,6 +585,67 @@ mod gradients {
                     gradcheck(&format!("{what} d/dtarget"), target, [2, 4], |t| {
                         loss.forward(tensor(&log_q, [2, 4]), t)
                     });
+                }
+            }
+        }
+
+        fn softmax_focal() {
+            let upstream = tensor(&uniform(4, 0.5, 1.5, 33), [4]);
+            for alpha in [None, Some(vec![0.25, 1.0, 0.5])] {
+                for weight in [None, Some(vec![0.5, 2.0, 1.5])] {
+                    for gamma in [0.0, 0.5, 2.0] {
+                        let config = SoftmaxFocalLossConfig::new()
+                            .with_alpha(alpha.clone())
+                            .with_weight(weight.clone())
+                            .with_gamma(gamma);
+                        for reduction in REDUCTIONS {
+                            let loss = config.clone().with_reduction(reduction).init::<B>(&Default::default());
+                            let what = format!("focal {config} {reduction:?}");
+                            gradcheck(&what, &uniform(12, -3.0, 3.0, 31), [4, 3], |x| {
+                                loss.forward(x, indices(&[2, -100, 0, 1], [4]))
+                            });
+                            gradcheck(&what, &uniform(12, -3.0, 3.0, 32), [2, 3, 2], |x| {
+                                loss.forward(x, indices(&[0, 2, 1, 1], [2, 2]))
+                            });
+                        }
+                        let loss = config.clone().with_ignore_index(Some(1)).init::<B>(&Default::default());
+                        gradcheck(&format!("focal {config} none, ignore_index 1"), &uniform(12, -3.0, 3.0, 34), [4, 3], |x| {
+                            (loss.forward_no_reduction(x, indices(&[2, 1, 0, 1], [4])) * upstream.clone()).sum()
+                        });
+                    }
+                }
+            }
+        }
+
+        fn poly() {
+            let upstream = tensor(&uniform(4, 0.5, 1.5, 43), [4]);
+            for weight in [None, Some(vec![0.5, 2.0, 1.5])] {
+                for smoothing in [0.0, 0.2] {
+                    for epsilon in [1.0, -0.5] {
+                        let cross_entropy = CrossEntropyLossConfig::new()
+                            .with_weight(weight.clone())
+                            .with_label_smoothing(smoothing);
+                        for reduction in REDUCTIONS {
+                            let loss = PolyLossConfig::new()
+                                .with_cross_entropy(cross_entropy.clone().with_reduction(reduction))
+                                .with_epsilon(epsilon)
+                                .init::<B>(&Default::default());
+                            let what = format!("Poly-1 {weight:?} smoothing {smoothing} ε {epsilon} {reduction:?}");
+                            gradcheck(&what, &uniform(12, -3.0, 3.0, 41), [4, 3], |x| {
+                                loss.forward(x, indices(&[2, -100, 0, 1], [4]))
+                            });
+                            gradcheck(&what, &uniform(12, -3.0, 3.0, 42), [2, 3, 2], |x| {
+                                loss.forward(x, indices(&[0, 2, 1, 1], [2, 2]))
+                            });
+                        }
+                        let loss = PolyLossConfig::new()
+                            .with_cross_entropy(cross_entropy.with_ignore_index(Some(1)).with_z_loss(0.1))
+                            .with_epsilon(epsilon)
+                            .init::<B>(&Default::default());
+                        gradcheck("Poly-1 none, ignore_index 1, z-loss", &uniform(12, -3.0, 3.0, 44), [4, 3], |x| {
+                            (loss.forward_no_reduction(x, indices(&[2, 1, 0, 1], [4])) * upstream.clone()).sum()
+                        });
+                    }
                 }
             }
         }
@@ -681,6 +862,80 @@ mod errors {
                     "KlDivLoss: `targets` expected shape [2, 3] (the shape of `input`), got [3, 2]"
                     => KlDivLossConfig::new().init::<B>(&device())
                         .forward_no_reduction(floats([2, 3], -1.0), floats([3, 2], 0.5)),
+            ]
+        }
+
+        fn softmax_focal_errors() {
+            let focal = |config: SoftmaxFocalLossConfig| config.init::<B>(&device());
+            [
+                negative_gamma:
+                    "SoftmaxFocalLoss: option `gamma` expected a finite value >= 0, got -1"
+                    => focal(SoftmaxFocalLossConfig::new().with_gamma(-1.0)),
+                infinite_gamma:
+                    "SoftmaxFocalLoss: option `gamma` expected a finite value >= 0, got inf"
+                    => focal(SoftmaxFocalLossConfig::new().with_gamma(f32::INFINITY)),
+                empty_alpha:
+                    "SoftmaxFocalLoss: option `alpha` expected a non-empty list, got an empty list"
+                    => focal(SoftmaxFocalLossConfig::new().with_alpha(Some(vec![]))),
+                negative_alpha:
+                    "SoftmaxFocalLoss: option `alpha` expected finite, non-negative values, got -0.5"
+                    => focal(SoftmaxFocalLossConfig::new().with_alpha(Some(vec![1.0, -0.5]))),
+                nan_weight:
+                    "SoftmaxFocalLoss: option `weight` expected finite, non-negative values, got NaN"
+                    => focal(SoftmaxFocalLossConfig::new().with_weight(Some(vec![f32::NAN]))),
+                alpha_length:
+                    "SoftmaxFocalLoss: `alpha` expected length 3 (the number of classes, dimension 1 of \
+                     the input), got length 2"
+                    => focal(SoftmaxFocalLossConfig::new().with_alpha(Some(vec![0.5, 0.5])))
+                        .forward(floats([2, 3], 0.0), classes(&[0, 1])),
+                weight_length:
+                    "SoftmaxFocalLoss: `weight` expected length 3 (the number of classes, dimension 1 of \
+                     the input), got length 4"
+                    => focal(SoftmaxFocalLossConfig::new().with_weight(Some(vec![1.0; 4])))
+                        .forward(floats([2, 3], 0.0), classes(&[0, 1])),
+                class_index_out_of_range:
+                    "SoftmaxFocalLoss: `targets` expected class indices in [0, 3) or ignore_index -100, \
+                     got 3"
+                    => focal(SoftmaxFocalLossConfig::new()).forward(floats([2, 3], 0.0), classes(&[0, 3])),
+                batch_size_mismatch:
+                    "SoftmaxFocalLoss: `targets` expected shape [4] (`logits` [4, 3] without the class \
+                     dimension), got [3]"
+                    => focal(SoftmaxFocalLossConfig::new()).forward(floats([4, 3], 0.0), classes(&[0, 1, 2])),
+                target_rank:
+                    "SoftmaxFocalLoss: `targets` expected rank 2 (the rank of `logits` minus the class \
+                     dimension), got rank 1"
+                    => focal(SoftmaxFocalLossConfig::new())
+                        .forward_no_reduction(floats([2, 3, 4], 0.0), classes(&[0, 1])),
+            ]
+        }
+
+        fn poly_errors() {
+            let poly = |config: PolyLossConfig| config.init::<B>(&device());
+            [
+                epsilon_below_minus_one:
+                    "PolyLoss: option `epsilon` expected a finite value >= -1, got -1.5"
+                    => poly(PolyLossConfig::new().with_epsilon(-1.5)),
+                nan_epsilon:
+                    "PolyLoss: option `epsilon` expected a finite value >= -1, got NaN"
+                    => poly(PolyLossConfig::new().with_epsilon(f32::NAN)),
+                cross_entropy_option:
+                    "CrossEntropyLoss: option `label_smoothing` expected a value in [0, 1], got 2"
+                    => poly(PolyLossConfig::new().with_cross_entropy(
+                        CrossEntropyLossConfig::new().with_label_smoothing(2.0))),
+                class_index_out_of_range:
+                    "PolyLoss: `targets` expected class indices in [0, 3) or ignore_index -100, got -1"
+                    => poly(PolyLossConfig::new()).forward(floats([2, 3], 0.0), classes(&[-1, 0])),
+                spatial_mismatch:
+                    "PolyLoss: `targets` expected shape [2, 5] (`logits` [2, 3, 5] without the class \
+                     dimension), got [2, 4]"
+                    => poly(PolyLossConfig::new())
+                        .forward(floats([2, 3, 5], 0.0), Tensor::<B, 2, Int>::zeros([2, 4], &device())),
+                weight_length:
+                    "PolyLoss: `weight` expected length 3 (the number of classes, dimension 1 of the \
+                     input), got length 2"
+                    => poly(PolyLossConfig::new().with_cross_entropy(
+                        CrossEntropyLossConfig::new().with_weight(Some(vec![1.0, 2.0]))))
+                        .forward(floats([2, 3], 0.0), classes(&[0, 1])),
             ]
         }
 

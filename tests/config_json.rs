@@ -21,6 +21,7 @@ use burn_losses::{
     SmoothL1LossConfig, SoftMarginLossConfig, TripletMarginLossConfig,
     TripletMarginWithDistanceLossConfig, ZlprLossConfig,
 };
+use burn_losses::{PolyLossConfig, SoftmaxFocalLossConfig};
 
 /// A row's round trip, given a scratch directory: `Err` says what failed.
 type RoundTrip = Box<dyn Fn(&Path) -> Result<(), String>>;
@@ -116,6 +117,30 @@ fn cases() -> Vec<Case> {
                 )
                 .with_chunk_size(64),
             FusedLinearCrossEntropyLossConfig::new(),
+        ),
+        case(
+            "SoftmaxFocalLossConfig",
+            SoftmaxFocalLossConfig::new()
+                .with_alpha(Some(vec![0.25, 0.75]))
+                .with_gamma(0.5)
+                .with_weight(Some(vec![2.0, 1.0]))
+                .with_ignore_index(None)
+                .with_reduction(Reduction::BatchMean)
+                .with_check_targets(false),
+            SoftmaxFocalLossConfig::new(),
+        ),
+        case(
+            "PolyLossConfig",
+            PolyLossConfig::new()
+                .with_cross_entropy(
+                    CrossEntropyLossConfig::new()
+                        .with_weight(Some(vec![0.5, 1.5]))
+                        .with_ignore_index(Some(255))
+                        .with_label_smoothing(0.1)
+                        .with_reduction(Reduction::Sum),
+                )
+                .with_epsilon(-0.5),
+            PolyLossConfig::new(),
         ),
         case(
             "NllLossConfig",
@@ -353,6 +378,8 @@ fn default_configs_round_trip_through_json() {
     }
     check(CrossEntropyLossConfig::new());
     check(FusedLinearCrossEntropyLossConfig::new());
+    check(SoftmaxFocalLossConfig::new());
+    check(PolyLossConfig::new());
     check(NllLossConfig::new());
     check(SigmoidFocalLossConfig::new());
     check(AsymmetricLossConfig::new());

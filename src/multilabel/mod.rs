@@ -2,7 +2,7 @@
 //! (ASL) and ZLPR.
 
 mod asymmetric;
-mod logistic;
+pub(crate) mod logistic;
 mod sigmoid_focal;
 mod zlpr;
 
