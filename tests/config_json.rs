@@ -21,7 +21,9 @@ use burn_losses::{
     SmoothL1LossConfig, SoftMarginLossConfig, TripletMarginLossConfig,
     TripletMarginWithDistanceLossConfig, ZlprLossConfig,
 };
-use burn_losses::{PolyLossConfig, SoftmaxFocalLossConfig};
+use burn_losses::{
+    DistillationLossConfig, JsDivLossConfig, PolyLossConfig, SoftmaxFocalLossConfig,
+};
 
 /// A row's round trip, given a scratch directory: `Err` says what failed.
 type RoundTrip = Box<dyn Fn(&Path) -> Result<(), String>>;
@@ -217,6 +219,24 @@ fn cases() -> Vec<Case> {
                 .with_check_values(false),
             GaussianNllLossConfig::new(),
         ),
+        // Distillation.
+        case(
+            "DistillationLossConfig",
+            DistillationLossConfig::new()
+                .with_temperature(4.0)
+                .with_alpha(0.9)
+                .with_weight(Some(vec![1.0, 0.5, 2.0]))
+                .with_ignore_index(Some(0))
+                .with_label_smoothing(0.05)
+                .with_reduction(Reduction::BatchMean)
+                .with_check_targets(false),
+            DistillationLossConfig::new(),
+        ),
+        case(
+            "JsDivLossConfig",
+            JsDivLossConfig::new().with_reduction(Reduction::Sum),
+            JsDivLossConfig::new(),
+        ),
         // Multi-label.
         case(
             "SigmoidFocalLossConfig",
@@ -380,6 +400,8 @@ fn default_configs_round_trip_through_json() {
     check(FusedLinearCrossEntropyLossConfig::new());
     check(SoftmaxFocalLossConfig::new());
     check(PolyLossConfig::new());
+    check(DistillationLossConfig::new());
+    check(JsDivLossConfig::new());
     check(NllLossConfig::new());
     check(SigmoidFocalLossConfig::new());
     check(AsymmetricLossConfig::new());

@@ -228,9 +228,9 @@ impl<'a, B: Lane> Replay<'a, B> {
 ///
 /// calls `loss(reduction).forward(..)` for every reduction and
 /// `loss(Reduction::Mean).forward_no_reduction(..)` for the unreduced output (likewise
-/// `forward_probs` and `forward_homoscedastic`). `=> R` after the call names the unreduced
-/// output's rank where the call does not fix it; `; option = value` sets an option of
-/// [`Replay`].
+/// `forward_probs`, `forward_homoscedastic` and `forward_with_targets`). `=> R` after the call
+/// names the unreduced output's rank where the call does not fix it; `; option = value` sets an
+/// option of [`Replay`].
 #[macro_export]
 macro_rules! replay {
     (@unreduced $loss:expr, forward, $($arg:expr),*) => {
@@ -241,6 +241,9 @@ macro_rules! replay {
     };
     (@unreduced $loss:expr, forward_homoscedastic, $($arg:expr),*) => {
         $loss.forward_homoscedastic_no_reduction($($arg),*)
+    };
+    (@unreduced $loss:expr, forward_with_targets, $($arg:expr),*) => {
+        $loss.forward_with_targets_no_reduction($($arg),*)
     };
     (
         $case:expr, $device:expr,
