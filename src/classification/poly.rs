@@ -24,8 +24,8 @@ pub struct PolyLossConfig {
     #[config(default = "CrossEntropyLossConfig::new()")]
     pub cross_entropy: CrossEntropyLossConfig,
     /// The coefficient `ε >= -1` of `1 - p_t` (at `-1` the loss's first polynomial term
-    /// vanishes). Default 1.0, the default of the common PyTorch port
-    /// (abhuse/polyloss-pytorch); Leng et al. tune it per task.
+    /// vanishes). Default 1.0, the default of the common PyTorch ports; Leng et al. tune it per
+    /// task.
     #[config(default = 1.0)]
     pub epsilon: f32,
 }
@@ -76,12 +76,12 @@ impl PolyLossConfig {
 /// - targets: `(N)` or `(N, d1, ..., dk)`, `Int`; unreduced output: the same shape
 ///
 /// # Reference
-/// The fixtures (`tests/fixtures/poly_loss.json`) write the paper's Poly-1 (its Listing,
+/// The fixtures (`tests/fixtures/poly_loss.json`) write the paper's Poly-1 (its code listing,
 /// `pt = Σ labels · softmax(logits)`, `CE + ε (1 - pt)`) in torch 2.15, with
 /// `F.cross_entropy` for `CE` (class weights, `ignore_index`, label smoothing) and the
-/// weighting and reduction above. Differences from the common PyTorch port
-/// (abhuse/polyloss-pytorch): the port leaves the Poly-1 term unweighted and divides by the
-/// number of positions even with class weights; both agree with this loss without `weight` and
+/// weighting and reduction above. The common PyTorch ports (`Poly1CrossEntropyLoss`) pass
+/// `weight` to `F.cross_entropy(.., reduction='none')` only, leave the Poly-1 term unweighted
+/// and divide by the number of positions; they agree with this loss without `weight` and
 /// ignored targets.
 ///
 /// # Example

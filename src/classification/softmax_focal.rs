@@ -108,9 +108,9 @@ impl SoftmaxFocalLossConfig {
 /// PyTorch has no softmax focal loss (pytorch/pytorch#35882). The fixtures
 /// (`tests/fixtures/softmax_focal_loss.json`) write the formula above out in torch 2.15
 /// (`log_softmax`, `gather`, `(1 - p) ** gamma`, autograd for the gradient), in float64. The
-/// common PyTorch ports (e.g. AdeelH/pytorch-multi-class-focal-loss) pass `alpha` as
-/// `nll_loss`'s class weight and average over non-ignored positions; with `weight` unset, that
-/// is this loss with `alpha` and a `Mean` divided by `Σ α_y` instead of the count of targets.
+/// multi-class focal loss common in PyTorch code (e.g. open-mmlab/mmocr's `FocalLoss`),
+/// `F.nll_loss((1 - p) ** gamma * log_softmax(x), target, weight, ignore_index=...)`, is this
+/// loss with the same `weight` and no `alpha`, its mean included.
 ///
 /// # Example
 /// ```
