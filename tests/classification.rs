@@ -195,6 +195,35 @@ fn focal_and_poly_reduce_to_cross_entropy<B: AutodiffBackend>(device: &B::Device
     }
 }
 
+/// At a target probability of exactly 1 with `0 < γ < 1`, `(1 - p)^(γ - 1)` is infinite and
+/// PyTorch's autograd gives NaN (measured in torch 2.15 on logits `[1e4, 0, 0]`, target 0); the
+/// focal loss's gradient there is its limit, 0, and the loss 0.
+fn softmax_focal_at_certainty_has_zero_gradient<B: AutodiffBackend>(device: &B::Device) {
+    let loss = SoftmaxFocalLossConfig::new()
+        .with_gamma(0.5)
+        .with_alpha(Some(vec![0.5, 1.0, 2.0]))
+        .init::<B>(device);
+    let logits =
+        Tensor::<B, 2>::from_floats([[1e4, 0.0, 0.0], [0.0, 1.0, -1.0]], device).require_grad();
+    let targets = Tensor::<B, 1, Int>::from_ints([0, 1], device);
+    let values = loss.forward_no_reduction(logits.clone(), targets);
+    let gradients = values.clone().sum().backward();
+    let values: Vec<f32> = values.into_data().to_vec().unwrap();
+    let gradient: Vec<f32> = logits
+        .grad(&gradients)
+        .unwrap()
+        .into_data()
+        .to_vec()
+        .unwrap();
+    assert_eq!(values[0], 0.0, "{values:?}");
+    assert!(values[1] > 0.0, "{values:?}");
+    assert_eq!(gradient[..3], [0.0, 0.0, 0.0], "{gradient:?}");
+    assert!(
+        gradient[3..].iter().all(|g| g.is_finite() && *g != 0.0),
+        "{gradient:?}"
+    );
+}
+
 /// Infinite logits, measured in PyTorch 2.15 (no fixture: JSON has no infinities). PyTorch's
 /// values there are NaN (`0 · inf`) and its target gradients ±inf; ours are the same values,
 /// PyTorch's logit gradients, and target gradients of 0 where PyTorch's are infinite (a
@@ -382,6 +411,7 @@ on_every_backend!(
     softmax_focal,
     poly,
     focal_and_poly_reduce_to_cross_entropy,
+    softmax_focal_at_certainty_has_zero_gradient,
 );
 
 on_every_plain_backend!(

@@ -108,6 +108,8 @@ enum IndexLoss {
     CrossEntropy,
     Nll,
     MultiMargin,
+    SoftmaxFocal,
+    Poly,
 }
 
 #[derive(Debug)]
@@ -169,6 +171,36 @@ impl IndexCase {
                 let config = NllLossConfig::new().with_weight(self.weight.clone());
                 let loss = |reduction| config.clone().with_reduction(reduction).init::<L>(&device);
                 reduced_and_unreduced!(values, loss, log_softmax(logits(), 1), targets());
+            }
+            IndexLoss::SoftmaxFocal => {
+                // The weights reversed as alpha; γ below 1 where the draw asks for z-loss.
+                let alpha = self
+                    .weight
+                    .as_ref()
+                    .map(|weight| weight.iter().rev().copied().collect());
+                let config = SoftmaxFocalLossConfig::new()
+                    .with_alpha(alpha)
+                    .with_gamma(if self.z_loss > 0.0 { 0.5 } else { 2.0 })
+                    .with_weight(self.weight.clone());
+                let loss = |reduction| config.clone().with_reduction(reduction).init::<L>(&device);
+                reduced_and_unreduced!(values, loss, logits(), targets());
+            }
+            IndexLoss::Poly => {
+                let cross_entropy = CrossEntropyLossConfig::new()
+                    .with_weight(self.weight.clone())
+                    .with_label_smoothing(self.label_smoothing)
+                    .with_z_loss(self.z_loss);
+                let loss = |reduction| {
+                    PolyLossConfig::new()
+                        .with_cross_entropy(cross_entropy.clone().with_reduction(reduction))
+                        .with_epsilon(if self.label_smoothing > 0.0 {
+                            -0.5
+                        } else {
+                            2.0
+                        })
+                        .init::<L>(&device)
+                };
+                reduced_and_unreduced!(values, loss, logits(), targets());
             }
             IndexLoss::MultiMargin => {
                 let config = MultiMarginLossConfig::new()
@@ -234,6 +266,8 @@ where
         IndexLoss::CrossEntropy,
         IndexLoss::Nll,
         IndexLoss::MultiMargin,
+        IndexLoss::SoftmaxFocal,
+        IndexLoss::Poly,
     ] {
         for seed in 0..CASES {
             let case = IndexCase::draw(loss, &mut Draw(seed + 1));
@@ -631,4 +665,110 @@ where
     }
 }
 
-on_every_backend!(class_index_losses, pair_losses, sequence_and_fused_losses);
+// ---------------------------------------------------------------------------------------------
+// Distillation and the Jensen-Shannon divergence: two logits of (N, C) or (N, C, d)
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug)]
+struct DistributionCase {
+    dims: Vec<usize>,
+    first: Vec<f32>,
+    second: Vec<f32>,
+    targets: Vec<i64>,
+    temperature: f32,
+}
+
+impl DistributionCase {
+    fn at_rank<L: Lane, const D: usize, const DT: usize>(&self, track: bool) -> Vec<f32> {
+        let dims: [usize; D] = self.dims.clone().try_into().expect("rank D");
+        let target_dims: [usize; DT] =
+            std::array::from_fn(|i| dims[if i == 0 { 0 } else { i + 1 }]);
+        let first = || float::<L, D>(&self.first, dims, track);
+        let second = || float::<L, D>(&self.second, dims, track);
+        let targets = || ints::<L, DT>(&self.targets, target_dims);
+        let device = Default::default();
+        let mut values = Vec::new();
+        let distillation = |reduction| {
+            DistillationLossConfig::new()
+                .with_temperature(self.temperature)
+                .with_alpha(0.7)
+                .with_reduction(reduction)
+                .init::<L>(&device)
+        };
+        for reduction in REDUCTIONS {
+            collect(
+                &mut values,
+                distillation(reduction).forward(first(), second()),
+            );
+            collect(
+                &mut values,
+                distillation(reduction).forward_with_targets(first(), second(), targets()),
+            );
+            let js_div = JsDivLossConfig::new()
+                .with_reduction(reduction)
+                .init::<L>(&device);
+            collect(&mut values, js_div.forward(first(), second()));
+        }
+        let distillation = distillation(Reduction::Mean);
+        collect(
+            &mut values,
+            distillation.forward_no_reduction::<D, DT>(first(), second()),
+        );
+        collect(
+            &mut values,
+            distillation.forward_with_targets_no_reduction(first(), second(), targets()),
+        );
+        let js_div = JsDivLossConfig::new().init::<L>(&device);
+        collect(
+            &mut values,
+            js_div.forward_no_reduction::<D, DT>(first(), second()),
+        );
+        values
+    }
+}
+
+impl Case for DistributionCase {
+    fn values<L: Lane>(&self, track: bool) -> Vec<f32> {
+        match self.dims.len() {
+            2 => self.at_rank::<L, 2, 1>(track),
+            3 => self.at_rank::<L, 3, 2>(track),
+            rank => unreachable!("rank {rank}"),
+        }
+    }
+}
+
+fn distillation_losses<B>(_device: &B::Device)
+where
+    B: Lane + AutodiffBackend,
+    B::InnerBackend: Lane,
+{
+    for seed in 0..CASES {
+        let draw = &mut Draw(seed + 3000);
+        let classes = 1 + draw.below(9);
+        let mut dims = vec![1 + draw.below(6), classes];
+        if draw.flip() {
+            dims.push(1 + draw.below(5));
+        }
+        let count: usize = dims.iter().product();
+        let case = DistributionCase {
+            first: draw.values(count, -4.0, 4.0),
+            second: draw.values(count, -4.0, 4.0),
+            targets: (0..count / classes)
+                .map(|_| match draw.below(5) {
+                    0 => -100,
+                    _ => draw.below(classes) as i64,
+                })
+                .collect(),
+            temperature: [1.0, 2.0, 4.0][draw.below(3)],
+            dims,
+        };
+        assert_same_values::<B, _>(&format!("{case:?}"), &case);
+    }
+}
+
+on_every_backend!(
+    class_index_losses,
+    pair_losses,
+    sequence_and_fused_losses,
+    distillation_losses
+);
