@@ -424,6 +424,34 @@ on_every_plain_backend!(
     poly
 );
 
+/// Every option and shape family the focal and Poly-1 fixtures promise is in them (a guard
+/// against a generator edit that silently drops a case).
+#[test]
+fn focal_and_poly_fixtures_cover_the_options() {
+    let focal = load_fixture("softmax_focal_loss");
+    let focal = cases(&focal);
+    let has = |cases: &[Value], test: &dyn Fn(&Value) -> bool| cases.iter().any(test);
+    for gamma in [0.0, 0.5, 2.0] {
+        assert!(has(focal, &|c| number(&c["options"]["gamma"]) == gamma));
+    }
+    assert!(has(focal, &|c| !c["options"]["alpha"].is_null()
+        && !c["options"]["weight"].is_null()));
+    assert!(has(focal, &|c| c["options"]["ignore_index"].as_i64() == Some(1)));
+    assert!(has(focal, &|c| input_rank(c) == 4));
+    assert!(has(focal, &|c| all_targets_ignored(
+        c,
+        c["options"]["ignore_index"].as_i64()
+    )));
+    let poly = load_fixture("poly_loss");
+    let poly = cases(&poly);
+    assert!(has(poly, &|c| number(&c["options"]["epsilon"]) == -1.0));
+    assert!(has(poly, &|c| number(&c["options"]["label_smoothing"])
+        > 0.0
+        && !c["options"]["weight"].is_null()));
+    assert!(has(poly, &|c| number(&c["options"]["z_loss"]) > 0.0));
+    assert!(has(poly, &|c| input_rank(c) == 4));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Finite differences in f64
 // ---------------------------------------------------------------------------------------------
