@@ -16,7 +16,7 @@ pub mod sequence;
 pub use classification::*;
 pub use embedding::*;
 pub use margin::*;
-pub use mechanics::reduction::Reduction;
+pub use mechanics::reduction::{LossSum, Normalizer, Reduction};
 pub use multilabel::*;
 pub use regression::*;
 pub use sequence::*;

@@ -6,10 +6,10 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
 use crate::backends::kernels::{self, NllInputs};
-use crate::mechanics::class_targets::{CLASS_DIM, ClassIndexTargets};
+use crate::mechanics::class_targets::{CLASS_DIM, ClassIndexTargets, class_index_normalizer};
 use crate::mechanics::gradient::{dim_sum_gradient_carrier, needs_gradient, with_gradient};
 use crate::mechanics::indexing::gather;
-use crate::mechanics::reduction::Reduction;
+use crate::mechanics::reduction::{LossSum, Normalizer, Reduction, sum};
 use crate::mechanics::validation::check_weight_option;
 
 const LOSS: &str = "NllLoss";
@@ -99,12 +99,43 @@ impl<B: Backend> NllLoss<B> {
         targets: Tensor<B, DT, Int>,
     ) -> Tensor<B, 1> {
         let batch_size = log_probs.dims()[0];
+        self.reduction
+            .finish(self.forward_sum(log_probs, targets), batch_size)
+    }
+
+    /// The sum of the losses and its normaliser, the summed class weight of the non-ignored
+    /// targets, whose [`mean`](LossSum::mean) is the `Mean` reduction: to divide by the
+    /// normaliser of a larger batch (see [`LossSum`]).
+    ///
+    /// # Panics
+    /// As [`forward`](Self::forward).
+    pub fn forward_sum<const D: usize, const DT: usize>(
+        &self,
+        log_probs: Tensor<B, D>,
+        targets: Tensor<B, DT, Int>,
+    ) -> LossSum<B> {
         let (losses, targets) = self.losses(log_probs, targets);
-        self.reduction.reduce_weighted(
-            losses,
-            batch_size,
-            targets.total_weight(),
-            targets.valid_count(),
+        LossSum {
+            sum: sum(losses),
+            normalizer: targets.normalizer(),
+        }
+    }
+
+    /// The normaliser of [`forward_sum`](Self::forward_sum) for these targets, from the targets
+    /// alone: the summed class weight of the non-ignored ones (their count without `weight`),
+    /// to add up over micro-batches before any forward pass (see [`LossSum`]).
+    ///
+    /// # Panics
+    /// With class weights (and `check_targets`), if a target is outside `[0, C)` and is not
+    /// `ignore_index`; without them the targets are checked by the forward pass.
+    pub fn normalizer<const DT: usize>(&self, targets: Tensor<B, DT, Int>) -> Normalizer<B> {
+        class_index_normalizer(
+            LOSS,
+            "log_probs",
+            targets,
+            self.weight.as_ref(),
+            self.ignore_index,
+            self.check_targets,
         )
     }
 

@@ -21,7 +21,7 @@ use burn::tensor::backend::Backend;
 use crate::mechanics::gradient::{
     gradient_carrier, needs_gradient, sum_gradient_carrier, with_gradient,
 };
-use crate::mechanics::reduction::Reduction;
+use crate::mechanics::reduction::{LossSum, Normalizer, Reduction, sum};
 
 /// An element-wise loss: its value computed on detached inputs, and the closed-form gradient of
 /// each element with respect to each differentiable input (only on autodiff backends).
@@ -62,25 +62,29 @@ impl<B: Backend, const D: usize> Elementwise<B, D> {
             })
     }
 
-    /// The reduced loss. The carriers are summed before their zero is formed, so no second
-    /// input-sized buffer is built for them.
-    pub fn reduced(self, reduction: Reduction, batch_size: usize) -> Tensor<B, 1> {
-        let count = self.value.shape().num_elements();
-        let value = reduction.reduce(self.value, batch_size);
-        let factor = reduction.factor(count as f64, batch_size);
-        self.gradients
+    /// The summed loss and its element count. The carriers are summed before their zero is
+    /// formed, so no second input-sized buffer is built for them.
+    pub fn summed(self) -> LossSum<B> {
+        let normalizer = Normalizer::elements_of(&self.value);
+        let sum = self
+            .gradients
             .into_iter()
-            .fold(value, |value, (input, gradient)| {
-                let carrier = sum_gradient_carrier(&input, || gradient);
-                with_gradient(value, carrier.map(|carrier| carrier * factor))
-            })
+            .fold(sum(self.value), |sum, (input, gradient)| {
+                with_gradient(sum, sum_gradient_carrier(&input, || gradient))
+            });
+        LossSum { sum, normalizer }
+    }
+
+    /// The loss reduced with `reduction`.
+    pub fn reduced(self, reduction: Reduction, batch_size: usize) -> Tensor<B, 1> {
+        reduction.finish(self.summed(), batch_size)
     }
 }
 
-/// `forward` and `forward_no_reduction` of a loss of two same-shaped inputs, from its
-/// `elementwise(first, second) -> Elementwise` method and its `reduction` field: the loss reduced
-/// with the configured reduction, and the loss of every element. The doc comments written before
-/// each name document that method.
+/// `forward`, `forward_sum` and `forward_no_reduction` of a loss of two same-shaped inputs, from
+/// its `elementwise(first, second) -> Elementwise` method and its `reduction` field: the loss
+/// reduced with the configured reduction, its sum and element count, and the loss of every
+/// element. The doc comments written before `forward` and `forward_no_reduction` document them.
 macro_rules! elementwise_forwards {
     (
         $(#[$forward_doc:meta])*
@@ -99,6 +103,17 @@ macro_rules! elementwise_forwards {
                 .reduced(self.reduction, batch_size)
         }
 
+        /// The sum of the losses of every element and their count, whose
+        /// [`mean`](crate::LossSum::mean) is the `Mean` reduction: to divide by the element
+        /// count of a larger batch (see [`LossSum`](crate::LossSum)).
+        pub fn forward_sum<const D: usize>(
+            &self,
+            $first: burn::tensor::Tensor<B, D>,
+            $second: burn::tensor::Tensor<B, D>,
+        ) -> $crate::LossSum<B> {
+            self.elementwise($first, $second).summed()
+        }
+
         $(#[$unreduced_doc])*
         pub fn forward_no_reduction<const D: usize>(
             &self,
@@ -111,9 +126,10 @@ macro_rules! elementwise_forwards {
 }
 pub(crate) use elementwise_forwards;
 
-/// `forward` of a loss whose `forward_no_reduction` gives the loss of every sample (or element),
-/// from its `reduction` field: that loss reduced with the configured reduction, the first
-/// argument's first dimension being the batch. The doc comments before `fn` document it.
+/// `forward` and `forward_sum` of a loss whose `forward_no_reduction` gives the loss of every
+/// sample (or element), from its `reduction` field: that loss reduced with the configured
+/// reduction (the first argument's first dimension being the batch), and its sum and count. The
+/// doc comments before `fn` document `forward`.
 macro_rules! reduced_forward {
     (
         $(#[$doc:meta])*
@@ -128,6 +144,17 @@ macro_rules! reduced_forward {
             let batch_size = $first.dims()[0];
             self.reduction
                 .reduce(self.forward_no_reduction($first, $($argument),*), batch_size)
+        }
+
+        /// The sum of the losses of `forward_no_reduction` and their count, whose
+        /// [`mean`](crate::LossSum::mean) is the `Mean` reduction: to divide by the count of a
+        /// larger batch (see [`LossSum`](crate::LossSum)).
+        pub fn forward_sum$(<const $rank: usize>)?(
+            &self,
+            $first: $first_type,
+            $($argument: $type),*
+        ) -> $crate::LossSum<B> {
+            $crate::LossSum::of_elements(self.forward_no_reduction($first, $($argument),*))
         }
     };
 }

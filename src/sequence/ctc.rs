@@ -8,7 +8,7 @@ use burn::tensor::{Bool, IndexingUpdateOp, Int, Tensor};
 
 use crate::mechanics::gradient::{Constant, gradient_carrier, with_gradient};
 use crate::mechanics::indexing::gather;
-use crate::mechanics::reduction::Reduction;
+use crate::mechanics::reduction::{LossSum, Reduction};
 use crate::mechanics::validation::{fail, fail_option};
 
 const LOSS: &str = "CtcLoss";
@@ -145,16 +145,34 @@ impl<B: Backend> CtcLoss<B> {
         target_lengths: Tensor<B, 1, Int>,
     ) -> Tensor<B, 1> {
         let batch_size = log_probs.dims()[1];
+        match self.reduction {
+            Reduction::Mean => self
+                .forward_sum(log_probs, targets, input_lengths, target_lengths)
+                .mean(),
+            other => other.reduce(
+                self.forward_no_reduction(log_probs, targets, input_lengths, target_lengths),
+                batch_size,
+            ),
+        }
+    }
+
+    /// The numerator of the `Mean` reduction, the sum of each sample's loss divided by its
+    /// target length (at least 1), and the number of samples, whose [`mean`](LossSum::mean) is
+    /// the `Mean` reduction: to divide by the sample count of a larger batch (see [`LossSum`]).
+    ///
+    /// # Panics
+    /// See [`forward_no_reduction`](Self::forward_no_reduction).
+    pub fn forward_sum(
+        &self,
+        log_probs: Tensor<B, 3>,
+        targets: Tensor<B, 2, Int>,
+        input_lengths: Tensor<B, 1, Int>,
+        target_lengths: Tensor<B, 1, Int>,
+    ) -> LossSum<B> {
         let losses =
             self.forward_no_reduction(log_probs, targets, input_lengths, target_lengths.clone());
-        match self.reduction {
-            Reduction::Mean => {
-                let dtype = losses.dtype();
-                let per_label = losses / target_lengths.clamp_min(1).float().cast(dtype);
-                Reduction::Mean.reduce_with_normalizer(per_label, batch_size, batch_size as f64)
-            }
-            other => other.reduce(losses, batch_size),
-        }
+        let dtype = losses.dtype();
+        LossSum::of_elements(losses / target_lengths.clamp_min(1).float().cast(dtype))
     }
 
     /// The loss of every sample: shape `(N)`.
