@@ -81,18 +81,16 @@ impl<B: Backend, const D: usize> Elementwise<B, D> {
     }
 }
 
-/// `forward`, `forward_sum` and `forward_no_reduction` of a loss of two same-shaped inputs, from
+/// `forward`, `forward_no_reduction` and `forward_sum` of a loss of two same-shaped inputs, from
 /// its `elementwise(first, second) -> Elementwise` method and its `reduction` field: the loss
-/// reduced with the configured reduction, its sum and element count, and the loss of every
-/// element. The doc comments written before `forward` and `forward_no_reduction` document them.
+/// reduced with the configured reduction, the loss of every element, and its sum and element
+/// count. `panics` documents the bad inputs of all three.
 macro_rules! elementwise_forwards {
-    (
-        $(#[$forward_doc:meta])*
-        forward($first:ident, $second:ident);
-        $(#[$unreduced_doc:meta])*
-        forward_no_reduction;
-    ) => {
-        $(#[$forward_doc])*
+    ($first:ident, $second:ident, panics: $panics:literal) => {
+        /// The loss reduced with the configured reduction.
+        ///
+        /// # Panics
+        #[doc = $panics]
         pub fn forward<const D: usize>(
             &self,
             $first: burn::tensor::Tensor<B, D>,
@@ -103,24 +101,30 @@ macro_rules! elementwise_forwards {
                 .reduced(self.reduction, batch_size)
         }
 
-        /// The sum of the losses of every element and their count, whose
-        /// [`mean`](crate::LossSum::mean) is the `Mean` reduction: to divide by the element
-        /// count of a larger batch (see [`LossSum`](crate::LossSum)).
-        pub fn forward_sum<const D: usize>(
-            &self,
-            $first: burn::tensor::Tensor<B, D>,
-            $second: burn::tensor::Tensor<B, D>,
-        ) -> $crate::LossSum<B> {
-            self.elementwise($first, $second).summed()
-        }
-
-        $(#[$unreduced_doc])*
+        /// The loss of every element, shaped like the inputs.
+        ///
+        /// # Panics
+        #[doc = $panics]
         pub fn forward_no_reduction<const D: usize>(
             &self,
             $first: burn::tensor::Tensor<B, D>,
             $second: burn::tensor::Tensor<B, D>,
         ) -> burn::tensor::Tensor<B, D> {
             self.elementwise($first, $second).unreduced()
+        }
+
+        /// The sum of the losses of every element and their count, whose
+        /// [`mean`](crate::LossSum::mean) is the `Mean` reduction: to divide by the element
+        /// count of a larger batch (see [`LossSum`](crate::LossSum)).
+        ///
+        /// # Panics
+        #[doc = $panics]
+        pub fn forward_sum<const D: usize>(
+            &self,
+            $first: burn::tensor::Tensor<B, D>,
+            $second: burn::tensor::Tensor<B, D>,
+        ) -> $crate::LossSum<B> {
+            self.elementwise($first, $second).summed()
         }
     };
 }
