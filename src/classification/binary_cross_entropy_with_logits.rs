@@ -8,9 +8,7 @@ use burn::tensor::{Tensor, TensorData};
 
 use crate::backends::kernels::{self, BceWithLogits, BceWithLogitsInputs};
 use crate::mechanics::assembly::Elementwise;
-use crate::mechanics::gradient::{
-    Constant, gradient_carrier, needs_gradient, sum_gradient_carrier, with_gradient,
-};
+use crate::mechanics::gradient::{Constant, needs_gradient, sum_gradient_carrier, with_gradient};
 use crate::mechanics::last_dim::LastDimWeight;
 use crate::mechanics::numerics::finite_or_zero;
 use crate::mechanics::numerics::log1p;
@@ -143,14 +141,10 @@ impl<B: Backend> BinaryCrossEntropyWithLogitsLoss<B> {
     ) -> Tensor<B, D> {
         let weights = self.checked_weights(&logits, &targets);
         if let Some(computed) = self.kernel(&logits, &targets, true) {
-            let losses = computed.losses.expect("asked for every loss");
-            let logits_carrier = computed
-                .logits_gradient
-                .and_then(|gradient| gradient_carrier(&logits, || gradient));
-            let targets_carrier = computed
-                .targets_gradient
-                .and_then(|gradient| gradient_carrier(&targets, || gradient));
-            return with_gradient(with_gradient(losses, logits_carrier), targets_carrier);
+            return Elementwise::new(computed.losses.expect("asked for every loss"))
+                .computed_gradient(&logits, computed.logits_gradient)
+                .computed_gradient(&targets, computed.targets_gradient)
+                .unreduced();
         }
         self.elementwise(logits, targets, weights).unreduced()
     }

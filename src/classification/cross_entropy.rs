@@ -6,13 +6,12 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
 use crate::backends::kernels::{self, IndexCrossEntropy, IndexCrossEntropyInputs};
+use crate::mechanics::assembly::Elementwise;
 use crate::mechanics::class_targets::{
     CLASS_DIM, ClassIndexTargets, LogSoftmax, along_class_dim, check_class_weight,
     check_has_class_dim, check_reduced_rank, class_index_normalizer,
 };
-use crate::mechanics::gradient::{
-    Constant, dim_sum_gradient_carrier, needs_gradient, with_gradient,
-};
+use crate::mechanics::gradient::{Constant, needs_gradient};
 use crate::mechanics::numerics::finite_or_zero;
 use crate::mechanics::reduction::{LossSum, Normalizer, Reduction, sum, sum_dim};
 use crate::mechanics::validation::{check_same_shape, check_weight_option, fail, fail_option};
@@ -80,7 +79,7 @@ impl CrossEntropyLossConfig {
 
 /// Per-position class-index losses (class dimension kept), their z-loss part, and the targets.
 struct IndexLosses<B: Backend, const D: usize> {
-    losses: Tensor<B, D>,
+    losses: Elementwise<B, D>,
     z_terms: Option<Tensor<B, D>>,
     targets: ClassIndexTargets<B, D>,
 }
@@ -225,10 +224,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
             z_terms,
             targets,
         } = self.index_losses(logits, targets);
-        let parts = LossSum {
-            sum: sum(losses),
-            normalizer: targets.normalizer(),
-        };
+        let parts = losses.summed_over(targets.normalizer());
         (parts, z_terms.map(sum))
     }
 
@@ -241,6 +237,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
     ) -> Tensor<B, DT> {
         self.index_losses(logits, targets)
             .losses
+            .unreduced()
             .squeeze_dim(CLASS_DIM)
     }
 
@@ -270,7 +267,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
         logits: Tensor<B, D>,
         probs: Tensor<B, D>,
     ) -> LossSum<B> {
-        LossSum::of_elements(self.prob_losses(logits, probs))
+        self.prob_losses(logits, probs).summed()
     }
 
     /// The loss against class-probability targets at every position: the logits' shape without
@@ -281,7 +278,9 @@ impl<B: Backend> CrossEntropyLoss<B> {
         probs: Tensor<B, D>,
     ) -> Tensor<B, DT> {
         check_reduced_rank::<D, DT>(LOSS);
-        self.prob_losses(logits, probs).squeeze_dim(CLASS_DIM)
+        self.prob_losses(logits, probs)
+            .unreduced()
+            .squeeze_dim(CLASS_DIM)
     }
 
     /// Per-position losses with the class dimension kept (size 1), and the prepared targets.
@@ -296,10 +295,8 @@ impl<B: Backend> CrossEntropyLoss<B> {
             &targets,
             needs_gradient(&logits),
         );
-        let carrier =
-            gradient.and_then(|gradient| dim_sum_gradient_carrier(&logits, || gradient, CLASS_DIM));
         IndexLosses {
-            losses: with_gradient(losses, carrier),
+            losses: Elementwise::new(losses).computed_gradient(&logits, gradient),
             z_terms,
             targets,
         }
@@ -459,12 +456,13 @@ impl<B: Backend> CrossEntropyLoss<B> {
         }
     }
 
-    /// Per-position losses against probability targets, with the class dimension kept.
+    /// Per-position losses against probability targets, with the class dimension kept, and
+    /// their gradients.
     fn prob_losses<const D: usize>(
         &self,
         logits: Tensor<B, D>,
         probs: Tensor<B, D>,
-    ) -> Tensor<B, D> {
+    ) -> Elementwise<B, D> {
         let dims = logits.dims();
         check_has_class_dim(LOSS, "logits", &dims);
         check_same_shape(LOSS, "probs", "logits", &dims, &probs.dims());
@@ -498,28 +496,20 @@ impl<B: Backend> CrossEntropyLoss<B> {
             losses = losses + z_terms;
         }
 
-        let logits_carrier = dim_sum_gradient_carrier(
-            &logits,
-            || {
+        Elementwise::new(losses)
+            .gradient(&logits, || {
                 let mut row_scale = sum_dim(weighted_targets.clone(), CLASS_DIM);
                 if let Some(z_scale) = self.z_gradient_scale(&log_softmax, &every_position) {
                     row_scale = row_scale + z_scale;
                 }
                 log_softmax.into_scaled_probs(row_scale) - weighted_targets
-            },
-            CLASS_DIM,
-        );
-        let probs_carrier = dim_sum_gradient_carrier(
-            &probs,
-            || {
+            })
+            .gradient(&probs, || {
                 let gradient = log_probs * (smoothing - 1.0);
                 finite_or_zero(match class_weight {
                     Some(weight) => gradient * weight,
                     None => gradient,
                 })
-            },
-            CLASS_DIM,
-        );
-        with_gradient(with_gradient(losses, logits_carrier), probs_carrier)
+            })
     }
 }

@@ -1,5 +1,14 @@
-//! The assembly of element-wise losses: a value and, per differentiable input, its closed-form
-//! gradient, finished once for every reduction.
+//! The assembly of a loss: its per-position value and, per differentiable input, its
+//! closed-form gradient ([`Elementwise`]), finished once for every reduction.
+//!
+//! Every loss finishes the same way: `forward_no_reduction` is [`Elementwise::unreduced`] (the
+//! gradients attached position by position, summed over a dimension the value keeps with size
+//! 1, such as cross entropy's class dimension), and `forward_sum` is [`Elementwise::summed`] or
+//! [`Elementwise::summed_over`] a weighted normaliser, a [`LossSum`] that
+//! [`Reduction::finish`](crate::mechanics::reduction::Reduction) turns into each reduction
+//! (`forward`). Three losses build their sum another way and still finish through a
+//! [`LossSum`]: BCE with logits on NdArray (its kernel returns the sum), fused linear cross
+//! entropy (chunk by chunk) and CTC (a value per sample of `[T, N, C]` log-probabilities).
 //!
 //! # Closed-form gradient or plain autodiff
 //!
@@ -23,8 +32,10 @@ use crate::mechanics::gradient::{
 };
 use crate::mechanics::reduction::{LossSum, Normalizer, Reduction, sum};
 
-/// An element-wise loss: its value computed on detached inputs, and the closed-form gradient of
-/// each element with respect to each differentiable input (only on autodiff backends).
+/// A loss's per-position value computed on detached inputs, and the closed-form gradient of each
+/// position with respect to each differentiable input (only on autodiff backends). A value may
+/// keep a reduced dimension with size 1 (the class dimension of cross entropy): an input's
+/// gradient is then summed over it.
 pub(crate) struct Elementwise<B: Backend, const D: usize> {
     pub value: Tensor<B, D>,
     pub gradients: Vec<(Tensor<B, D>, Tensor<B, D>)>,
@@ -39,33 +50,44 @@ impl<B: Backend, const D: usize> Elementwise<B, D> {
         }
     }
 
-    /// Attaches `gradient()` as the gradient of every element with respect to `input`, when
+    /// Attaches `gradient()` as the gradient of every position with respect to `input`, when
     /// autodiff needs it.
-    pub fn gradient(
+    pub fn gradient(self, input: &Tensor<B, D>, gradient: impl FnOnce() -> Tensor<B, D>) -> Self {
+        let needed = needs_gradient(input);
+        self.computed_gradient(input, needed.then(gradient))
+    }
+
+    /// Attaches a gradient computed with the value (by a kernel), if there is one.
+    pub fn computed_gradient(
         mut self,
         input: &Tensor<B, D>,
-        gradient: impl FnOnce() -> Tensor<B, D>,
+        gradient: Option<Tensor<B, D>>,
     ) -> Self {
-        if needs_gradient(input) {
-            self.gradients.push((input.clone(), gradient()));
+        if let Some(gradient) = gradient {
+            self.gradients.push((input.clone(), gradient));
         }
         self
     }
 
-    /// The unreduced loss (PyTorch's `'none'`), differentiable element by element.
+    /// The unreduced loss (PyTorch's `'none'`), differentiable position by position.
     pub fn unreduced(self) -> Tensor<B, D> {
+        let value_dims = self.value.dims();
         self.gradients
             .into_iter()
             .fold(self.value, |value, (input, gradient)| {
-                let carrier = gradient_carrier(&input, || gradient);
-                with_gradient(value, carrier)
+                with_gradient(value, gradient_carrier(&input, || gradient, value_dims))
             })
     }
 
-    /// The summed loss and its element count. The carriers are summed before their zero is
-    /// formed, so no second input-sized buffer is built for them.
+    /// The summed loss and its position count (the normaliser of a plain mean).
     pub fn summed(self) -> LossSum<B> {
         let normalizer = Normalizer::elements_of(&self.value);
+        self.summed_over(normalizer)
+    }
+
+    /// The summed loss and `normalizer`. The carriers are summed before their zero is formed,
+    /// so no second input-sized buffer is built for them.
+    pub fn summed_over(self, normalizer: Normalizer<B>) -> LossSum<B> {
         let sum = self
             .gradients
             .into_iter()

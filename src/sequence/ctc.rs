@@ -273,46 +273,52 @@ impl<B: Backend> CtcLoss<B> {
             return losses;
         }
 
-        let carrier = gradient_carrier(&log_probs, || {
-            // beta_t(s): the log-probability of the emissions after t, from state s at t to an
-            // end state at T_n - 1. At the last active step (and after it) only the end states.
-            let end = end.expand([batch, width]);
-            let is_end = positions
-                .clone()
-                .equal(end.clone())
-                .bool_or((positions.clone() + 1).equal(end));
-            let at_end: Tensor<B, 2> = Tensor::zeros([batch, width], (&device, float))
-                .mask_fill(is_end.bool_not(), f32::NEG_INFINITY);
-            let skip_from = shift_left_bool(skip.clone(), 2);
-            let mut beta = at_end.clone();
-            let mut betas = vec![beta.clone()];
-            for step in (0..time.saturating_sub(1)).rev() {
-                let emitted = at(&label_log_probs, step + 1) + beta;
-                let skipped = shift_left(emitted.clone(), 2)
-                    .mask_fill(skip_from.clone().bool_not(), f32::NEG_INFINITY);
-                beta = log_sum_exp(vec![emitted.clone(), shift_left(emitted, 1), skipped])
-                    .mask_where(active_at(step + 1).bool_not(), at_end.clone());
-                betas.push(beta.clone());
-            }
-            betas.reverse();
-            // The posterior occupancy of each state; 0 after the input's end and for infinite
-            // losses (whose log-occupancy is -inf + inf = NaN).
-            let log_occupancy = Tensor::stack::<3>(alphas, 0)
-                + Tensor::stack::<3>(betas, 0)
-                + nll.clone().reshape([1, batch, 1]);
-            let unused = active
-                .clone()
-                .bool_not()
-                .bool_or(infinite.reshape([1, batch, 1]).expand([time, batch, width]));
-            let occupancy = log_occupancy.exp().mask_fill(unused, 0.0);
-            Tensor::zeros([time, batch, classes], (&device, float)).scatter(
-                2,
-                gather_index,
-                occupancy.neg(),
-                IndexingUpdateOp::Add,
-            )
-        })
-        .map(|carrier| carrier.sum_dim(2).sum_dim(0).reshape([batch]));
+        // The loss of sample n sums the gradient over the steps and the classes: dimensions 0
+        // and 2 of `[T, N, C]`.
+        let carrier = gradient_carrier(
+            &log_probs,
+            || {
+                // beta_t(s): the log-probability of the emissions after t, from state s at t to an
+                // end state at T_n - 1. At the last active step (and after it) only the end states.
+                let end = end.expand([batch, width]);
+                let is_end = positions
+                    .clone()
+                    .equal(end.clone())
+                    .bool_or((positions.clone() + 1).equal(end));
+                let at_end: Tensor<B, 2> = Tensor::zeros([batch, width], (&device, float))
+                    .mask_fill(is_end.bool_not(), f32::NEG_INFINITY);
+                let skip_from = shift_left_bool(skip.clone(), 2);
+                let mut beta = at_end.clone();
+                let mut betas = vec![beta.clone()];
+                for step in (0..time.saturating_sub(1)).rev() {
+                    let emitted = at(&label_log_probs, step + 1) + beta;
+                    let skipped = shift_left(emitted.clone(), 2)
+                        .mask_fill(skip_from.clone().bool_not(), f32::NEG_INFINITY);
+                    beta = log_sum_exp(vec![emitted.clone(), shift_left(emitted, 1), skipped])
+                        .mask_where(active_at(step + 1).bool_not(), at_end.clone());
+                    betas.push(beta.clone());
+                }
+                betas.reverse();
+                // The posterior occupancy of each state; 0 after the input's end and for infinite
+                // losses (whose log-occupancy is -inf + inf = NaN).
+                let log_occupancy = Tensor::stack::<3>(alphas, 0)
+                    + Tensor::stack::<3>(betas, 0)
+                    + nll.clone().reshape([1, batch, 1]);
+                let unused = active
+                    .clone()
+                    .bool_not()
+                    .bool_or(infinite.reshape([1, batch, 1]).expand([time, batch, width]));
+                let occupancy = log_occupancy.exp().mask_fill(unused, 0.0);
+                Tensor::zeros([time, batch, classes], (&device, float)).scatter(
+                    2,
+                    gather_index,
+                    occupancy.neg(),
+                    IndexingUpdateOp::Add,
+                )
+            },
+            [1, batch, 1],
+        )
+        .map(|carrier| carrier.reshape([batch]));
         with_gradient(losses, carrier)
     }
 
