@@ -18,7 +18,7 @@ pub use classification::*;
 pub use distillation::*;
 pub use embedding::*;
 pub use margin::*;
-pub use mechanics::reduction::Reduction;
+pub use mechanics::reduction::{LossSum, Normalizer, Reduction};
 pub use multilabel::*;
 pub use regression::*;
 pub use sequence::*;

@@ -92,17 +92,12 @@ pub struct BinaryCrossEntropyLoss<B: Backend> {
 }
 
 impl<B: Backend> BinaryCrossEntropyLoss<B> {
-    elementwise_forwards! {
-        /// The loss reduced with the configured reduction.
-        ///
-        /// # Panics
-        /// If the shapes differ, the weight length does not match the last dimension, or (with
-        /// `check_values`) a probability or target is outside `[0, 1]`.
-        forward(probs, targets);
-
-        /// The loss of every element, shaped like the inputs.
-        forward_no_reduction;
-    }
+    elementwise_forwards!(
+        probs,
+        targets,
+        panics: "If the shapes differ, the weight length does not match the last dimension, \
+         or (with `check_values`) a probability or target is outside `[0, 1]`."
+    );
 
     fn elementwise<const D: usize>(
         &self,

@@ -8,13 +8,11 @@ use burn::tensor::{Tensor, TensorData};
 
 use crate::backends::kernels::{self, BceWithLogits, BceWithLogitsInputs};
 use crate::mechanics::assembly::Elementwise;
-use crate::mechanics::gradient::{
-    Constant, gradient_carrier, needs_gradient, sum_gradient_carrier, with_gradient,
-};
+use crate::mechanics::gradient::{Constant, needs_gradient, sum_gradient_carrier, with_gradient};
 use crate::mechanics::last_dim::LastDimWeight;
 use crate::mechanics::numerics::finite_or_zero;
 use crate::mechanics::numerics::log1p;
-use crate::mechanics::reduction::Reduction;
+use crate::mechanics::reduction::{LossSum, Normalizer, Reduction};
 use crate::mechanics::validation::{check_same_shape, check_weight_option};
 
 const LOSS: &str = "BinaryCrossEntropyWithLogitsLoss";
@@ -100,27 +98,39 @@ impl<B: Backend> BinaryCrossEntropyWithLogitsLoss<B> {
         targets: Tensor<B, D>,
     ) -> Tensor<B, 1> {
         let batch_size = logits.dims()[0];
+        self.reduction
+            .finish(self.forward_sum(logits, targets), batch_size)
+    }
+
+    /// The sum of the losses of every element and their count, whose
+    /// [`mean`](LossSum::mean) is the `Mean` reduction: to divide by the element count of a
+    /// larger batch (see [`LossSum`]).
+    ///
+    /// # Panics
+    /// As [`forward`](Self::forward).
+    pub fn forward_sum<const D: usize>(
+        &self,
+        logits: Tensor<B, D>,
+        targets: Tensor<B, D>,
+    ) -> LossSum<B> {
         let weights = self.checked_weights(&logits, &targets);
         if let Some(computed) = self.kernel(&logits, &targets, false) {
-            let count = logits.shape().num_elements() as f64;
-            let factor = self.reduction.factor(count, batch_size);
-            let value = Tensor::from_data(
-                TensorData::new(vec![computed.sum * factor], [1]),
+            let sum = Tensor::from_data(
+                TensorData::new(vec![computed.sum], [1]),
                 (&logits.device(), logits.dtype()),
             );
-            let scaled = |carrier: Tensor<B, 1>| carrier * factor;
             let logits_carrier = computed
                 .logits_gradient
-                .and_then(|gradient| sum_gradient_carrier(&logits, || gradient))
-                .map(scaled);
+                .and_then(|gradient| sum_gradient_carrier(&logits, || gradient));
             let targets_carrier = computed
                 .targets_gradient
-                .and_then(|gradient| sum_gradient_carrier(&targets, || gradient))
-                .map(scaled);
-            return with_gradient(with_gradient(value, logits_carrier), targets_carrier);
+                .and_then(|gradient| sum_gradient_carrier(&targets, || gradient));
+            return LossSum {
+                sum: with_gradient(with_gradient(sum, logits_carrier), targets_carrier),
+                normalizer: Normalizer::elements_of(&logits),
+            };
         }
-        self.elementwise(logits, targets, weights)
-            .reduced(self.reduction, batch_size)
+        self.elementwise(logits, targets, weights).summed()
     }
 
     /// The loss of every element, shaped like the inputs.
@@ -131,14 +141,10 @@ impl<B: Backend> BinaryCrossEntropyWithLogitsLoss<B> {
     ) -> Tensor<B, D> {
         let weights = self.checked_weights(&logits, &targets);
         if let Some(computed) = self.kernel(&logits, &targets, true) {
-            let losses = computed.losses.expect("asked for every loss");
-            let logits_carrier = computed
-                .logits_gradient
-                .and_then(|gradient| gradient_carrier(&logits, || gradient));
-            let targets_carrier = computed
-                .targets_gradient
-                .and_then(|gradient| gradient_carrier(&targets, || gradient));
-            return with_gradient(with_gradient(losses, logits_carrier), targets_carrier);
+            return Elementwise::new(computed.losses.expect("asked for every loss"))
+                .computed_gradient(&logits, computed.logits_gradient)
+                .computed_gradient(&targets, computed.targets_gradient)
+                .unreduced();
         }
         self.elementwise(logits, targets, weights).unreduced()
     }

@@ -6,15 +6,14 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
 use crate::backends::kernels::{self, IndexCrossEntropy, IndexCrossEntropyInputs};
+use crate::mechanics::assembly::Elementwise;
 use crate::mechanics::class_targets::{
     CLASS_DIM, ClassIndexTargets, LogSoftmax, along_class_dim, check_class_weight,
-    check_has_class_dim, check_reduced_rank,
+    check_has_class_dim, check_reduced_rank, class_index_normalizer,
 };
-use crate::mechanics::gradient::{
-    Constant, dim_sum_gradient_carrier, needs_gradient, with_gradient,
-};
+use crate::mechanics::gradient::{Constant, needs_gradient};
 use crate::mechanics::numerics::finite_or_zero;
-use crate::mechanics::reduction::{Reduction, sum_dim};
+use crate::mechanics::reduction::{LossSum, Normalizer, Reduction, sum, sum_dim};
 use crate::mechanics::validation::{check_same_shape, check_weight_option, fail, fail_option};
 
 const LOSS: &str = "CrossEntropyLoss";
@@ -80,7 +79,7 @@ impl CrossEntropyLossConfig {
 
 /// Per-position class-index losses (class dimension kept), their z-loss part, and the targets.
 struct IndexLosses<B: Backend, const D: usize> {
-    losses: Tensor<B, D>,
+    losses: Elementwise<B, D>,
     z_terms: Option<Tensor<B, D>>,
     targets: ClassIndexTargets<B, D>,
 }
@@ -168,24 +167,65 @@ impl<B: Backend> CrossEntropyLoss<B> {
         targets: Tensor<B, DT, Int>,
     ) -> (Tensor<B, 1>, Tensor<B, 1>) {
         let batch_size = logits.dims()[0];
+        let (parts, z_sum) = self.index_sums(logits, targets);
+        let z_loss = match z_sum {
+            Some(sum) => {
+                let normalizer = parts.normalizer.clone();
+                self.reduction
+                    .finish(LossSum { sum, normalizer }, batch_size)
+            }
+            None => Tensor::zeros([1], &parts.sum.device()),
+        };
+        (self.reduction.finish(parts, batch_size), z_loss)
+    }
+
+    /// The sum of the losses against class-index targets (z-loss included) and its normaliser,
+    /// the summed class weight of the non-ignored targets, whose
+    /// [`mean`](LossSum::mean) is the `Mean` reduction: to divide by the normaliser of a larger
+    /// batch (see [`LossSum`]).
+    ///
+    /// # Panics
+    /// As [`forward`](Self::forward).
+    pub fn forward_sum<const D: usize, const DT: usize>(
+        &self,
+        logits: Tensor<B, D>,
+        targets: Tensor<B, DT, Int>,
+    ) -> LossSum<B> {
+        self.index_sums(logits, targets).0
+    }
+
+    /// The normaliser of [`forward_sum`](Self::forward_sum) for these targets, from the targets
+    /// alone: the summed class weight of the non-ignored ones (their count without `weight`).
+    /// Adding the micro-batches' normalisers before any forward pass gives the normaliser of
+    /// the whole batch (see [`LossSum`]).
+    ///
+    /// # Panics
+    /// With class weights (and `check_targets`), if a target is outside `[0, C)` and is not
+    /// `ignore_index`; without them the targets are checked by the forward pass.
+    pub fn normalizer<const DT: usize>(&self, targets: Tensor<B, DT, Int>) -> Normalizer<B> {
+        class_index_normalizer(
+            LOSS,
+            "logits",
+            targets,
+            self.weight.as_ref(),
+            self.ignore_index,
+            self.check_targets,
+        )
+    }
+
+    /// The loss's sum and normaliser, and the z-loss part's sum when z-loss is on.
+    fn index_sums<const D: usize, const DT: usize>(
+        &self,
+        logits: Tensor<B, D>,
+        targets: Tensor<B, DT, Int>,
+    ) -> (LossSum<B>, Option<Tensor<B, 1>>) {
         let IndexLosses {
             losses,
             z_terms,
             targets,
         } = self.index_losses(logits, targets);
-        let reduce = |values| {
-            self.reduction.reduce_weighted(
-                values,
-                batch_size,
-                targets.total_weight(),
-                targets.valid_count(),
-            )
-        };
-        let z_loss = match z_terms {
-            Some(z_terms) => reduce(z_terms),
-            None => Tensor::zeros([1], &targets.valid.device()),
-        };
-        (reduce(losses), z_loss)
+        let parts = losses.summed_over(targets.normalizer());
+        (parts, z_terms.map(sum))
     }
 
     /// The loss against class-index targets at every position: shape `(N)` or
@@ -197,6 +237,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
     ) -> Tensor<B, DT> {
         self.index_losses(logits, targets)
             .losses
+            .unreduced()
             .squeeze_dim(CLASS_DIM)
     }
 
@@ -213,7 +254,20 @@ impl<B: Backend> CrossEntropyLoss<B> {
     ) -> Tensor<B, 1> {
         let batch_size = logits.dims()[0];
         self.reduction
-            .reduce(self.prob_losses(logits, probs), batch_size)
+            .finish(self.forward_probs_sum(logits, probs), batch_size)
+    }
+
+    /// The sum of the losses against class-probability targets and the number of positions,
+    /// whose [`mean`](LossSum::mean) is the `Mean` reduction (see [`LossSum`]).
+    ///
+    /// # Panics
+    /// As [`forward_probs`](Self::forward_probs).
+    pub fn forward_probs_sum<const D: usize>(
+        &self,
+        logits: Tensor<B, D>,
+        probs: Tensor<B, D>,
+    ) -> LossSum<B> {
+        self.prob_losses(logits, probs).summed()
     }
 
     /// The loss against class-probability targets at every position: the logits' shape without
@@ -224,7 +278,9 @@ impl<B: Backend> CrossEntropyLoss<B> {
         probs: Tensor<B, D>,
     ) -> Tensor<B, DT> {
         check_reduced_rank::<D, DT>(LOSS);
-        self.prob_losses(logits, probs).squeeze_dim(CLASS_DIM)
+        self.prob_losses(logits, probs)
+            .unreduced()
+            .squeeze_dim(CLASS_DIM)
     }
 
     /// Per-position losses with the class dimension kept (size 1), and the prepared targets.
@@ -239,10 +295,8 @@ impl<B: Backend> CrossEntropyLoss<B> {
             &targets,
             needs_gradient(&logits),
         );
-        let carrier =
-            gradient.and_then(|gradient| dim_sum_gradient_carrier(&logits, || gradient, CLASS_DIM));
         IndexLosses {
-            losses: with_gradient(losses, carrier),
+            losses: Elementwise::new(losses).computed_gradient(&logits, gradient),
             z_terms,
             targets,
         }
@@ -402,12 +456,13 @@ impl<B: Backend> CrossEntropyLoss<B> {
         }
     }
 
-    /// Per-position losses against probability targets, with the class dimension kept.
+    /// Per-position losses against probability targets, with the class dimension kept, and
+    /// their gradients.
     fn prob_losses<const D: usize>(
         &self,
         logits: Tensor<B, D>,
         probs: Tensor<B, D>,
-    ) -> Tensor<B, D> {
+    ) -> Elementwise<B, D> {
         let dims = logits.dims();
         check_has_class_dim(LOSS, "logits", &dims);
         check_same_shape(LOSS, "probs", "logits", &dims, &probs.dims());
@@ -441,28 +496,20 @@ impl<B: Backend> CrossEntropyLoss<B> {
             losses = losses + z_terms;
         }
 
-        let logits_carrier = dim_sum_gradient_carrier(
-            &logits,
-            || {
+        Elementwise::new(losses)
+            .gradient(&logits, || {
                 let mut row_scale = sum_dim(weighted_targets.clone(), CLASS_DIM);
                 if let Some(z_scale) = self.z_gradient_scale(&log_softmax, &every_position) {
                     row_scale = row_scale + z_scale;
                 }
                 log_softmax.into_scaled_probs(row_scale) - weighted_targets
-            },
-            CLASS_DIM,
-        );
-        let probs_carrier = dim_sum_gradient_carrier(
-            &probs,
-            || {
+            })
+            .gradient(&probs, || {
                 let gradient = log_probs * (smoothing - 1.0);
                 finite_or_zero(match class_weight {
                     Some(weight) => gradient * weight,
                     None => gradient,
                 })
-            },
-            CLASS_DIM,
-        );
-        with_gradient(with_gradient(losses, logits_carrier), probs_carrier)
+            })
     }
 }

@@ -10,6 +10,7 @@ use burn::tensor::{Int, Tensor};
 
 use crate::classification::{CrossEntropyLoss, CrossEntropyLossConfig};
 use crate::mechanics::gradient::{Constant, needs_gradient, sum_gradient_carrier, with_gradient};
+use crate::mechanics::reduction::{LossSum, Normalizer};
 use crate::mechanics::validation::{check_class_indices, fail, fail_option};
 
 const LOSS: &str = "FusedLinearCrossEntropyLoss";
@@ -119,6 +120,49 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
         bias: Option<Tensor<B, 1>>,
         targets: Tensor<B, 1, Int>,
     ) -> (Tensor<B, 1>, Tensor<B, 1>) {
+        let rows = hidden.dims()[0];
+        let reduction = self.cross_entropy.reduction;
+        let (parts, z_sum) = self.sums(hidden, projection, bias, targets);
+        let z_parts = LossSum {
+            sum: z_sum,
+            normalizer: parts.normalizer.clone(),
+        };
+        (
+            reduction.finish(parts, rows),
+            reduction.finish(z_parts, rows),
+        )
+    }
+
+    /// The sum of the losses (z-loss included) and its normaliser, the summed class weight of
+    /// the non-ignored targets, whose [`mean`](LossSum::mean) is the `Mean` reduction: to divide
+    /// by the normaliser of a larger batch (see [`LossSum`]).
+    ///
+    /// # Panics
+    /// As [`forward`](Self::forward).
+    pub fn forward_sum(
+        &self,
+        hidden: Tensor<B, 2>,
+        projection: Tensor<B, 2>,
+        bias: Option<Tensor<B, 1>>,
+        targets: Tensor<B, 1, Int>,
+    ) -> LossSum<B> {
+        self.sums(hidden, projection, bias, targets).0
+    }
+
+    /// The normaliser of [`forward_sum`](Self::forward_sum) for these targets, from the targets
+    /// alone: [`CrossEntropyLoss::normalizer`].
+    pub fn normalizer(&self, targets: Tensor<B, 1, Int>) -> Normalizer<B> {
+        self.cross_entropy.normalizer(targets)
+    }
+
+    /// The loss's sum and normaliser, chunk by chunk, and the z-loss part's sum (detached).
+    fn sums(
+        &self,
+        hidden: Tensor<B, 2>,
+        projection: Tensor<B, 2>,
+        bias: Option<Tensor<B, 1>>,
+        targets: Tensor<B, 1, Int>,
+    ) -> (LossSum<B>, Tensor<B, 1>) {
         let rows = self.check_inputs(&hidden, &projection, bias.as_ref(), &targets);
         let inputs = ChunkInputs::new(&hidden, &projection, bias.as_ref());
         let mut sums = ChunkSums::new(&inputs);
@@ -131,7 +175,7 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
                 &mut sums,
             );
         }
-        self.finish(sums, rows, hidden, projection, bias)
+        Self::finish(sums, hidden, projection, bias)
     }
 
     /// Checks the shapes (and, with `check_targets`, the target values); returns the rows.
@@ -211,8 +255,7 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
         if let Some(z_terms) = z_terms {
             sums.z = sums.z.clone() + z_terms.sum();
         }
-        sums.total_weight = sums.total_weight.clone() + chunk_targets.total_weight();
-        sums.valid_count = sums.valid_count.clone() + chunk_targets.valid_count();
+        sums.normalizer = sums.normalizer.clone() + chunk_targets.normalizer();
         if let Some(logits_grad) = logits_grad {
             let classes = inputs.projection.dims()[0];
             sums.add_gradients(
@@ -223,42 +266,31 @@ impl<B: Backend> FusedLinearCrossEntropyLoss<B> {
         }
     }
 
-    /// The reduction's factor (1, 1/Σw or 1/N) applied to the sums, and the stored gradients
-    /// attached to the inputs.
+    /// The stored gradients attached to the inputs through the loss's sum: `(loss sum, z-loss
+    /// sum)`. The reduction's scale then multiplies the one-element sum, not the gradients:
+    /// scaling a `[V, H]` gradient would cost another buffer of its size.
     fn finish(
-        &self,
         sums: ChunkSums<B>,
-        rows: usize,
         hidden: Tensor<B, 2>,
         projection: Tensor<B, 2>,
         bias: Option<Tensor<B, 1>>,
-    ) -> (Tensor<B, 1>, Tensor<B, 1>) {
-        let scale = self.cross_entropy.reduction.reduce_weighted(
-            Tensor::<B, 1>::ones([1], &hidden.device()),
-            rows,
-            sums.total_weight,
-            sums.valid_count,
-        );
-        let value = sums.loss * scale.clone();
-        let z_loss = sums.z * scale.clone();
-        // The scale multiplies the carriers, not the gradients: scaling a `[V, H]` gradient
-        // would cost another buffer of its size.
-        let scaled = |carrier: Tensor<B, 1>| carrier * scale.clone();
+    ) -> (LossSum<B>, Tensor<B, 1>) {
         let hidden_carrier = (!sums.hidden_grads.is_empty())
             .then(|| sum_gradient_carrier(&hidden, || Tensor::cat(sums.hidden_grads, 0)))
-            .flatten()
-            .map(scaled);
+            .flatten();
         let projection_carrier = sums
             .projection_grad
-            .and_then(|gradient| sum_gradient_carrier(&projection, || gradient))
-            .map(scaled);
+            .and_then(|gradient| sum_gradient_carrier(&projection, || gradient));
         let bias_carrier = bias
             .zip(sums.bias_grad)
-            .and_then(|(bias, gradient)| sum_gradient_carrier(&bias, || gradient))
-            .map(scaled);
-        let value = with_gradient(value, hidden_carrier);
-        let value = with_gradient(value, projection_carrier);
-        (with_gradient(value, bias_carrier), z_loss)
+            .and_then(|(bias, gradient)| sum_gradient_carrier(&bias, || gradient));
+        let sum = with_gradient(sums.loss, hidden_carrier);
+        let sum = with_gradient(sum, projection_carrier);
+        let parts = LossSum {
+            sum: with_gradient(sum, bias_carrier),
+            normalizer: sums.normalizer,
+        };
+        (parts, sums.z)
     }
 }
 
@@ -320,13 +352,12 @@ impl<B: Backend> ChunkInputs<B> {
     }
 }
 
-/// What the chunks accumulate: the loss and z-loss sums, the mean's denominators, and the
+/// What the chunks accumulate: the loss and z-loss sums, the mean's normaliser, and the
 /// inputs' gradients.
 struct ChunkSums<B: Backend> {
     loss: Tensor<B, 1>,
     z: Tensor<B, 1>,
-    total_weight: Tensor<B, 1>,
-    valid_count: Tensor<B, 1>,
+    normalizer: Normalizer<B>,
     /// One `[n, H]` block per chunk, concatenated at the end.
     hidden_grads: Vec<Tensor<B, 2>>,
     projection_grad: Option<Tensor<B, 2>>,
@@ -341,8 +372,7 @@ impl<B: Backend> ChunkSums<B> {
         Self {
             loss: zero(),
             z: zero(),
-            total_weight: zero(),
-            valid_count: zero(),
+            normalizer: Normalizer::weighted(zero(), zero()),
             hidden_grads: Vec::new(),
             projection_grad: inputs
                 .wants_projection

@@ -74,17 +74,12 @@ pub struct KlDivLoss<B: Backend> {
 }
 
 impl<B: Backend> KlDivLoss<B> {
-    elementwise_forwards! {
-        /// The loss reduced with the configured reduction.
-        ///
-        /// # Panics
-        /// If the shapes differ (PyTorch broadcasts them silently; a mismatch here is almost always
-        /// a bug, so it is an error).
-        forward(input, targets);
-
-        /// The pointwise loss, shaped like the inputs.
-        forward_no_reduction;
-    }
+    elementwise_forwards!(
+        input,
+        targets,
+        panics: "If the shapes differ (PyTorch broadcasts them silently; a mismatch here is \
+         almost always a bug, so it is an error)."
+    );
 
     fn elementwise<const D: usize>(
         &self,

@@ -6,10 +6,11 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
 use crate::backends::kernels::{self, NllInputs};
-use crate::mechanics::class_targets::{CLASS_DIM, ClassIndexTargets};
-use crate::mechanics::gradient::{dim_sum_gradient_carrier, needs_gradient, with_gradient};
+use crate::mechanics::assembly::Elementwise;
+use crate::mechanics::class_targets::{CLASS_DIM, ClassIndexTargets, class_index_normalizer};
+use crate::mechanics::gradient::needs_gradient;
 use crate::mechanics::indexing::gather;
-use crate::mechanics::reduction::Reduction;
+use crate::mechanics::reduction::{LossSum, Normalizer, Reduction};
 use crate::mechanics::validation::check_weight_option;
 
 const LOSS: &str = "NllLoss";
@@ -99,12 +100,40 @@ impl<B: Backend> NllLoss<B> {
         targets: Tensor<B, DT, Int>,
     ) -> Tensor<B, 1> {
         let batch_size = log_probs.dims()[0];
+        self.reduction
+            .finish(self.forward_sum(log_probs, targets), batch_size)
+    }
+
+    /// The sum of the losses and its normaliser, the summed class weight of the non-ignored
+    /// targets, whose [`mean`](LossSum::mean) is the `Mean` reduction: to divide by the
+    /// normaliser of a larger batch (see [`LossSum`]).
+    ///
+    /// # Panics
+    /// As [`forward`](Self::forward).
+    pub fn forward_sum<const D: usize, const DT: usize>(
+        &self,
+        log_probs: Tensor<B, D>,
+        targets: Tensor<B, DT, Int>,
+    ) -> LossSum<B> {
         let (losses, targets) = self.losses(log_probs, targets);
-        self.reduction.reduce_weighted(
-            losses,
-            batch_size,
-            targets.total_weight(),
-            targets.valid_count(),
+        losses.summed_over(targets.normalizer())
+    }
+
+    /// The normaliser of [`forward_sum`](Self::forward_sum) for these targets, from the targets
+    /// alone: the summed class weight of the non-ignored ones (their count without `weight`),
+    /// to add up over micro-batches before any forward pass (see [`LossSum`]).
+    ///
+    /// # Panics
+    /// With class weights (and `check_targets`), if a target is outside `[0, C)` and is not
+    /// `ignore_index`; without them the targets are checked by the forward pass.
+    pub fn normalizer<const DT: usize>(&self, targets: Tensor<B, DT, Int>) -> Normalizer<B> {
+        class_index_normalizer(
+            LOSS,
+            "log_probs",
+            targets,
+            self.weight.as_ref(),
+            self.ignore_index,
+            self.check_targets,
         )
     }
 
@@ -114,14 +143,19 @@ impl<B: Backend> NllLoss<B> {
         log_probs: Tensor<B, D>,
         targets: Tensor<B, DT, Int>,
     ) -> Tensor<B, DT> {
-        self.losses(log_probs, targets).0.squeeze_dim(CLASS_DIM)
+        self.losses(log_probs, targets)
+            .0
+            .unreduced()
+            .squeeze_dim(CLASS_DIM)
     }
 
+    /// The loss of every position (class dimension kept) and its gradient, and the prepared
+    /// targets.
     fn losses<const D: usize, const DT: usize>(
         &self,
         log_probs: Tensor<B, D>,
         targets: Tensor<B, DT, Int>,
-    ) -> (Tensor<B, D>, ClassIndexTargets<B, D>) {
+    ) -> (Elementwise<B, D>, ClassIndexTargets<B, D>) {
         let targets = ClassIndexTargets::new(
             LOSS,
             "log_probs",
@@ -137,14 +171,13 @@ impl<B: Backend> NllLoss<B> {
             valid: &targets.valid,
         };
         if let Some(computed) = kernels::nll(&log_probs, inputs, needs_gradient(&log_probs)) {
-            let carrier = computed
-                .gradient
-                .and_then(|gradient| dim_sum_gradient_carrier(&log_probs, || gradient, CLASS_DIM));
-            return (with_gradient(computed.losses, carrier), targets);
+            let losses =
+                Elementwise::new(computed.losses).computed_gradient(&log_probs, computed.gradient);
+            return (losses, targets);
         }
         // The gather's backward scatters into a zero tensor: no graph intermediates to save.
         let picked = gather(log_probs, CLASS_DIM, targets.indices.clone());
         let losses = targets.zero_ignored(-picked * targets.weights.clone());
-        (losses, targets)
+        (Elementwise::new(losses), targets)
     }
 }

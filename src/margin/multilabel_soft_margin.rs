@@ -6,8 +6,8 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::backend::Backend;
 
-use crate::mechanics::assembly::reduced_forward;
-use crate::mechanics::gradient::{Constant, gradient_carrier, with_gradient};
+use crate::mechanics::assembly::{Elementwise, reduced_forward};
+use crate::mechanics::gradient::Constant;
 use crate::mechanics::last_dim::LastDimWeight;
 use crate::mechanics::numerics::log1p;
 use crate::mechanics::reduction::Reduction;
@@ -124,13 +124,13 @@ impl<B: Backend> MultiLabelSoftMarginLoss<B> {
         let negative = x.clone().neg().clamp_min(0.0);
         let losses = log1p_exp + y.clone() * negative + (y.clone().neg() + 1.0) * positive;
 
-        let input_carrier = gradient_carrier(&input, || {
-            weight.apply(sigmoid(x.clone()) - y).div_scalar(num_labels)
-        });
-        let targets_carrier =
-            gradient_carrier(&targets, || weight.apply(-x).div_scalar(num_labels));
-        let losses = weight.apply(losses).div_scalar(num_labels);
-        let losses = with_gradient(with_gradient(losses, input_carrier), targets_carrier);
-        losses.sum_dim(1).reshape([dims[0]])
+        let losses = weight.apply(losses).div_scalar(num_labels).sum_dim(1);
+        Elementwise::new(losses)
+            .gradient(&input, || {
+                weight.apply(sigmoid(x.clone()) - y).div_scalar(num_labels)
+            })
+            .gradient(&targets, || weight.apply(-x).div_scalar(num_labels))
+            .unreduced()
+            .reshape([dims[0]])
     }
 }

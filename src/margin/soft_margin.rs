@@ -79,16 +79,7 @@ pub struct SoftMarginLoss<B: Backend> {
 }
 
 impl<B: Backend> SoftMarginLoss<B> {
-    elementwise_forwards! {
-        /// The loss reduced with the configured reduction.
-        ///
-        /// # Panics
-        /// If the shapes of `input` and `targets` differ.
-        forward(input, targets);
-
-        /// The loss of every element, shaped like the inputs.
-        forward_no_reduction;
-    }
+    elementwise_forwards!(input, targets, panics: "If the shapes of `input` and `targets` differ.");
 
     fn elementwise<const D: usize>(
         &self,

@@ -1,5 +1,14 @@
-//! The assembly of element-wise losses: a value and, per differentiable input, its closed-form
-//! gradient, finished once for every reduction.
+//! The assembly of a loss: its per-position value and, per differentiable input, its
+//! closed-form gradient ([`Elementwise`]), finished once for every reduction.
+//!
+//! Every loss finishes the same way: `forward_no_reduction` is [`Elementwise::unreduced`] (the
+//! gradients attached position by position, summed over a dimension the value keeps with size
+//! 1, such as cross entropy's class dimension), and `forward_sum` is [`Elementwise::summed`] or
+//! [`Elementwise::summed_over`] a weighted normaliser, a [`LossSum`] that
+//! [`Reduction::finish`](crate::mechanics::reduction::Reduction) turns into each reduction
+//! (`forward`). Three losses build their sum another way and still finish through a
+//! [`LossSum`]: BCE with logits on NdArray (its kernel returns the sum), fused linear cross
+//! entropy (chunk by chunk) and CTC (a value per sample of `[T, N, C]` log-probabilities).
 //!
 //! # Closed-form gradient or plain autodiff
 //!
@@ -21,10 +30,12 @@ use burn::tensor::backend::Backend;
 use crate::mechanics::gradient::{
     gradient_carrier, needs_gradient, sum_gradient_carrier, with_gradient,
 };
-use crate::mechanics::reduction::Reduction;
+use crate::mechanics::reduction::{LossSum, Normalizer, Reduction, sum};
 
-/// An element-wise loss: its value computed on detached inputs, and the closed-form gradient of
-/// each element with respect to each differentiable input (only on autodiff backends).
+/// A loss's per-position value computed on detached inputs, and the closed-form gradient of each
+/// position with respect to each differentiable input (only on autodiff backends). A value may
+/// keep a reduced dimension with size 1 (the class dimension of cross entropy): an input's
+/// gradient is then summed over it.
 pub(crate) struct Elementwise<B: Backend, const D: usize> {
     pub value: Tensor<B, D>,
     pub gradients: Vec<(Tensor<B, D>, Tensor<B, D>)>,
@@ -39,56 +50,69 @@ impl<B: Backend, const D: usize> Elementwise<B, D> {
         }
     }
 
-    /// Attaches `gradient()` as the gradient of every element with respect to `input`, when
+    /// Attaches `gradient()` as the gradient of every position with respect to `input`, when
     /// autodiff needs it.
-    pub fn gradient(
+    pub fn gradient(self, input: &Tensor<B, D>, gradient: impl FnOnce() -> Tensor<B, D>) -> Self {
+        let needed = needs_gradient(input);
+        self.computed_gradient(input, needed.then(gradient))
+    }
+
+    /// Attaches a gradient computed with the value (by a kernel), if there is one.
+    pub fn computed_gradient(
         mut self,
         input: &Tensor<B, D>,
-        gradient: impl FnOnce() -> Tensor<B, D>,
+        gradient: Option<Tensor<B, D>>,
     ) -> Self {
-        if needs_gradient(input) {
-            self.gradients.push((input.clone(), gradient()));
+        if let Some(gradient) = gradient {
+            self.gradients.push((input.clone(), gradient));
         }
         self
     }
 
-    /// The unreduced loss (PyTorch's `'none'`), differentiable element by element.
+    /// The unreduced loss (PyTorch's `'none'`), differentiable position by position.
     pub fn unreduced(self) -> Tensor<B, D> {
+        let value_dims = self.value.dims();
         self.gradients
             .into_iter()
             .fold(self.value, |value, (input, gradient)| {
-                let carrier = gradient_carrier(&input, || gradient);
-                with_gradient(value, carrier)
+                with_gradient(value, gradient_carrier(&input, || gradient, value_dims))
             })
     }
 
-    /// The reduced loss. The carriers are summed before their zero is formed, so no second
-    /// input-sized buffer is built for them.
-    pub fn reduced(self, reduction: Reduction, batch_size: usize) -> Tensor<B, 1> {
-        let count = self.value.shape().num_elements();
-        let value = reduction.reduce(self.value, batch_size);
-        let factor = reduction.factor(count as f64, batch_size);
-        self.gradients
+    /// The summed loss and its position count (the normaliser of a plain mean).
+    pub fn summed(self) -> LossSum<B> {
+        let normalizer = Normalizer::elements_of(&self.value);
+        self.summed_over(normalizer)
+    }
+
+    /// The summed loss and `normalizer`. The carriers are summed before their zero is formed,
+    /// so no second input-sized buffer is built for them.
+    pub fn summed_over(self, normalizer: Normalizer<B>) -> LossSum<B> {
+        let sum = self
+            .gradients
             .into_iter()
-            .fold(value, |value, (input, gradient)| {
-                let carrier = sum_gradient_carrier(&input, || gradient);
-                with_gradient(value, carrier.map(|carrier| carrier * factor))
-            })
+            .fold(sum(self.value), |sum, (input, gradient)| {
+                with_gradient(sum, sum_gradient_carrier(&input, || gradient))
+            });
+        LossSum { sum, normalizer }
+    }
+
+    /// The loss reduced with `reduction`.
+    pub fn reduced(self, reduction: Reduction, batch_size: usize) -> Tensor<B, 1> {
+        reduction.finish(self.summed(), batch_size)
     }
 }
 
-/// `forward` and `forward_no_reduction` of a loss of two same-shaped inputs, from its
-/// `elementwise(first, second) -> Elementwise` method and its `reduction` field: the loss reduced
-/// with the configured reduction, and the loss of every element. The doc comments written before
-/// each name document that method.
+/// `forward`, `forward_no_reduction` and `forward_sum` of a loss of two same-shaped inputs, from
+/// its `elementwise(first, second) -> Elementwise` method and its `reduction` field: the loss
+/// reduced with the configured reduction, the loss of every element, and its sum and element
+/// count. `panics` documents the bad inputs of all three.
 macro_rules! elementwise_forwards {
-    (
-        $(#[$forward_doc:meta])*
-        forward($first:ident, $second:ident);
-        $(#[$unreduced_doc:meta])*
-        forward_no_reduction;
-    ) => {
-        $(#[$forward_doc])*
+    ($first:ident, $second:ident, panics: $panics:literal) => {
+        /// The loss reduced with the configured reduction.
+        ///
+        /// # Panics
+        #[doc = $panics]
         pub fn forward<const D: usize>(
             &self,
             $first: burn::tensor::Tensor<B, D>,
@@ -99,7 +123,10 @@ macro_rules! elementwise_forwards {
                 .reduced(self.reduction, batch_size)
         }
 
-        $(#[$unreduced_doc])*
+        /// The loss of every element, shaped like the inputs.
+        ///
+        /// # Panics
+        #[doc = $panics]
         pub fn forward_no_reduction<const D: usize>(
             &self,
             $first: burn::tensor::Tensor<B, D>,
@@ -107,13 +134,28 @@ macro_rules! elementwise_forwards {
         ) -> burn::tensor::Tensor<B, D> {
             self.elementwise($first, $second).unreduced()
         }
+
+        /// The sum of the losses of every element and their count, whose
+        /// [`mean`](crate::LossSum::mean) is the `Mean` reduction: to divide by the element
+        /// count of a larger batch (see [`LossSum`](crate::LossSum)).
+        ///
+        /// # Panics
+        #[doc = $panics]
+        pub fn forward_sum<const D: usize>(
+            &self,
+            $first: burn::tensor::Tensor<B, D>,
+            $second: burn::tensor::Tensor<B, D>,
+        ) -> $crate::LossSum<B> {
+            self.elementwise($first, $second).summed()
+        }
     };
 }
 pub(crate) use elementwise_forwards;
 
-/// `forward` of a loss whose `forward_no_reduction` gives the loss of every sample (or element),
-/// from its `reduction` field: that loss reduced with the configured reduction, the first
-/// argument's first dimension being the batch. The doc comments before `fn` document it.
+/// `forward` and `forward_sum` of a loss whose `forward_no_reduction` gives the loss of every
+/// sample (or element), from its `reduction` field: that loss reduced with the configured
+/// reduction (the first argument's first dimension being the batch), and its sum and count. The
+/// doc comments before `fn` document `forward`.
 macro_rules! reduced_forward {
     (
         $(#[$doc:meta])*
@@ -128,6 +170,17 @@ macro_rules! reduced_forward {
             let batch_size = $first.dims()[0];
             self.reduction
                 .reduce(self.forward_no_reduction($first, $($argument),*), batch_size)
+        }
+
+        /// The sum of the losses of `forward_no_reduction` and their count, whose
+        /// [`mean`](crate::LossSum::mean) is the `Mean` reduction: to divide by the count of a
+        /// larger batch (see [`LossSum`](crate::LossSum)).
+        pub fn forward_sum$(<const $rank: usize>)?(
+            &self,
+            $first: $first_type,
+            $($argument: $type),*
+        ) -> $crate::LossSum<B> {
+            $crate::LossSum::of_elements(self.forward_no_reduction($first, $($argument),*))
         }
     };
 }

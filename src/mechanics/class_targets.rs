@@ -5,7 +5,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, IndexingUpdateOp, Int, Tensor};
 
 use crate::mechanics::indexing::gather;
-use crate::mechanics::reduction::{sum, sum_dim};
+use crate::mechanics::reduction::{Normalizer, sum, sum_dim};
 use crate::mechanics::validation::{check_class_indices, check_weight_len, fail};
 
 /// The class dimension of `(N, C)` and `(N, C, d1, ..., dk)` inputs, as in PyTorch.
@@ -149,14 +149,10 @@ impl<B: Backend, const D: usize> ClassIndexTargets<B, D> {
         }
     }
 
-    /// The mean's denominator: the summed weight of the non-ignored targets' classes.
-    pub fn total_weight(&self) -> Tensor<B, 1> {
-        sum(self.weights.clone())
-    }
-
-    /// The number of non-ignored targets.
-    pub fn valid_count(&self) -> Tensor<B, 1> {
-        sum(self.valid.clone())
+    /// The mean's normaliser: the summed weight of the non-ignored targets' classes, over the
+    /// number of non-ignored targets.
+    pub fn normalizer(&self) -> Normalizer<B> {
+        Normalizer::weighted(sum(self.weights.clone()), sum(self.valid.clone()))
     }
 
     /// `tensor` (of the input's shape) with `values` (one per position) added at each position's
@@ -192,6 +188,34 @@ impl<B: Backend, const D: usize> ClassIndexTargets<B, D> {
             None => losses,
         }
     }
+}
+
+/// The normaliser of a weighted mean over class-index `targets` (any rank), from the targets
+/// alone: what [`ClassIndexTargets::normalizer`] gives for any input they fit. With class
+/// weights (and `check_values`) the targets are range-checked against the weights' length;
+/// without, they are not read (the loss's forward pass checks them against its input).
+#[track_caller]
+pub(crate) fn class_index_normalizer<B: Backend, const DT: usize>(
+    loss: &str,
+    input_name: &str,
+    targets: Tensor<B, DT, Int>,
+    class_weight: Option<&Tensor<B, 1>>,
+    ignore_index: Option<i64>,
+    check_values: bool,
+) -> Normalizer<B> {
+    let count = targets.shape().num_elements();
+    // Without class weights nothing is gathered: one class stands in for the input's C.
+    let num_classes = class_weight.map_or(1, |weight| weight.dims()[0]);
+    ClassIndexTargets::<B, 2>::new(
+        loss,
+        input_name,
+        &[count, num_classes],
+        targets.reshape([count]),
+        class_weight,
+        ignore_index,
+        check_values && class_weight.is_some(),
+    )
+    .normalizer()
 }
 
 /// Checks the rank `DT` requested for an unreduced output that drops the class dimension.

@@ -46,28 +46,29 @@ pub(crate) fn needs_gradient<B: Backend, const D: usize>(input: &Tensor<B, D>) -
     true
 }
 
-/// A zero-valued tensor whose gradient with respect to `input` is `gradient()` times the
-/// upstream gradient of each element; `None` without autodiff (or for an untracked input), so the
-/// caller skips computing `gradient` at all. `gradient` must be finite (see `crate::mechanics::numerics::finite_or_zero`).
+/// A zero-valued tensor of shape `value_dims` (the loss's per-position value) whose gradient
+/// with respect to `input` is `gradient()` times the upstream gradient of each position: the
+/// product is summed over every dimension where the value has size 1 and the input (or the
+/// gradient) does not, the class dimension of a per-position loss. `None` without autodiff (or
+/// for an untracked input), so the caller skips computing `gradient` at all. `gradient` must be
+/// finite (see `crate::mechanics::numerics::finite_or_zero`).
 pub(crate) fn gradient_carrier<B: Backend, const D: usize>(
     input: &Tensor<B, D>,
     gradient: impl FnOnce() -> Tensor<B, D>,
+    value_dims: [usize; D],
 ) -> Option<Tensor<B, D>> {
-    carrier(input, gradient, |dims| dims, |product| product)
-}
-
-/// [`gradient_carrier`] for a loss summed over dimension `dim`: the carrier has size 1 there.
-pub(crate) fn dim_sum_gradient_carrier<B: Backend, const D: usize>(
-    input: &Tensor<B, D>,
-    gradient: impl FnOnce() -> Tensor<B, D>,
-    dim: usize,
-) -> Option<Tensor<B, D>> {
-    let reduced_dims = |mut dims: [usize; D]| {
-        dims[dim] = 1;
-        dims
+    let summed = |dims: [usize; D]| -> [bool; D] {
+        std::array::from_fn(|i| value_dims[i] == 1 && dims[i] > 1)
     };
-    carrier(input, gradient, reduced_dims, |product| {
-        product.sum_dim(dim)
+    let reduced_dims = |dims: [usize; D]| {
+        let summed = summed(dims);
+        std::array::from_fn(|i| if summed[i] { 1 } else { dims[i] })
+    };
+    carrier(input, gradient, reduced_dims, |product: Tensor<B, D>| {
+        let summed = summed(product.dims());
+        (0..D)
+            .filter(|&dim| summed[dim])
+            .fold(product, |product, dim| product.sum_dim(dim))
     })
 }
 

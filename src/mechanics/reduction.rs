@@ -41,54 +41,196 @@ impl Default for Reduction {
 burn::empty!(Reduction);
 
 impl Reduction {
-    /// Reduces `losses` whose plain mean divides by the element count.
+    /// The reduced loss from its sum and normaliser: the sum (`Sum`), the mean
+    /// ([`LossSum::mean`]) or the sum divided by `batch_size` (`BatchMean`).
+    pub(crate) fn finish<B: Backend>(self, parts: LossSum<B>, batch_size: usize) -> Tensor<B, 1> {
+        match self {
+            Reduction::Sum => parts.sum,
+            Reduction::Mean => parts.mean(),
+            Reduction::BatchMean => parts.sum / batch_size as f64,
+        }
+    }
+
+    /// Reduces `losses` whose mean divides by their element count.
     pub(crate) fn reduce<B: Backend, const D: usize>(
         self,
         losses: Tensor<B, D>,
         batch_size: usize,
     ) -> Tensor<B, 1> {
-        let count = losses.shape().num_elements();
-        self.reduce_with_normalizer(losses, batch_size, count as f64)
+        self.finish(LossSum::of_elements(losses), batch_size)
     }
+}
 
-    /// The factor a reduction multiplies the sum by: 1, `1 / mean_normalizer` or `1 / batch_size`.
-    pub(crate) fn factor(self, mean_normalizer: f64, batch_size: usize) -> f64 {
-        match self {
-            Reduction::Sum => 1.0,
-            Reduction::Mean => 1.0 / mean_normalizer,
-            Reduction::BatchMean => 1.0 / batch_size as f64,
+/// What a loss's mean divides its sum by, for one batch or added up over several (`+`).
+///
+/// Its [`total`](Self::total) is the denominator of [`Reduction::Mean`]: the number of elements
+/// (or of samples, for a loss that gives one value per sample) for most losses, and the summed
+/// class weight of the non-ignored targets for class-index cross entropy and NLL (PyTorch's
+/// weighted mean). A weighted mean also keeps the number of non-ignored targets: a mean over
+/// none is 0, as [`Reduction`] documents, where a plain mean over no elements is NaN, as in
+/// PyTorch. Its tensors are constants (no gradient) of one element on the loss's device, so
+/// nothing is read back.
+#[derive(Clone, Debug)]
+pub struct Normalizer<B: Backend> {
+    total: Tensor<B, 1>,
+    /// The number of non-ignored targets of a weighted mean; `None` for a plain count.
+    valid: Option<Tensor<B, 1>>,
+}
+
+impl<B: Backend> Normalizer<B> {
+    /// The normaliser of a plain mean over `count` elements (or samples).
+    pub fn elements(count: usize, device: &B::Device) -> Self {
+        Self {
+            total: Tensor::full([1], count as f64, device),
+            valid: None,
         }
     }
 
-    /// Reduces `losses` whose mean divides by `mean_normalizer` (the element count, or a
-    /// sample count when a loss averages a dimension itself).
-    pub(crate) fn reduce_with_normalizer<B: Backend, const D: usize>(
-        self,
-        losses: Tensor<B, D>,
-        batch_size: usize,
-        mean_normalizer: f64,
-    ) -> Tensor<B, 1> {
-        sum(losses) * self.factor(mean_normalizer, batch_size)
+    /// The normaliser of a plain mean over the elements of `tensor`, in its float type.
+    pub(crate) fn elements_of<const D: usize>(tensor: &Tensor<B, D>) -> Self {
+        let count = tensor.shape().num_elements() as f64;
+        Self {
+            total: Tensor::full([1], count, (&tensor.device(), tensor.dtype())),
+            valid: None,
+        }
     }
 
-    /// Reduces `losses` whose mean is a weighted mean: the sum over valid elements divided by
-    /// `total_weight` (a one-element tensor). Zero valid elements give a mean of 0.
-    pub(crate) fn reduce_weighted<B: Backend, const D: usize>(
-        self,
-        losses: Tensor<B, D>,
-        batch_size: usize,
-        total_weight: Tensor<B, 1>,
-        valid_count: Tensor<B, 1>,
-    ) -> Tensor<B, 1> {
-        match self {
-            Reduction::Mean => {
-                // Every loss term is masked to 0 when nothing is valid, so dividing by 1
-                // instead of 0 yields the documented 0 without touching a real zero total weight.
-                let nothing_valid = valid_count.equal_elem(0.0);
-                let denominator = total_weight.mask_fill(nothing_valid, 1.0);
-                sum(losses).div(denominator.constant())
-            }
-            other => other.reduce(losses, batch_size),
+    /// The normaliser of a weighted mean: `total` weight over `valid` non-ignored terms.
+    pub(crate) fn weighted(total: Tensor<B, 1>, valid: Tensor<B, 1>) -> Self {
+        Self {
+            total: total.constant(),
+            valid: Some(valid.constant()),
+        }
+    }
+
+    /// The mean's denominator: the element (or sample) count, or the summed weight.
+    pub fn total(&self) -> Tensor<B, 1> {
+        self.total.clone()
+    }
+
+    /// This normaliser on `device` (to add normalisers computed on several devices).
+    pub fn to_device(self, device: &B::Device) -> Self {
+        Self {
+            total: self.total.to_device(device),
+            valid: self.valid.map(|valid| valid.to_device(device)),
+        }
+    }
+
+    /// The denominator of a mean over this normaliser: its total, or 1 for a weighted mean
+    /// over no non-ignored target, whose terms are all 0 (so the mean is the documented 0,
+    /// while a real zero total weight still gives PyTorch's NaN or infinity).
+    fn denominator(self) -> Tensor<B, 1> {
+        match self.valid {
+            Some(valid) => self.total.mask_fill(valid.equal_elem(0.0), 1.0),
+            None => self.total,
+        }
+    }
+}
+
+impl<B: Backend> core::ops::Add for Normalizer<B> {
+    type Output = Self;
+
+    /// The normaliser of the two batches together. A plain count added to a weighted mean's
+    /// normaliser counts each of its elements as one non-ignored term of weight 1.
+    fn add(self, other: Self) -> Self {
+        let valid = match (self.valid, other.valid) {
+            (None, None) => None,
+            (Some(valid), None) => Some(valid + other.total.clone()),
+            (None, Some(valid)) => Some(self.total.clone() + valid),
+            (Some(first), Some(second)) => Some(first + second),
+        };
+        Self {
+            total: self.total + other.total,
+            valid,
+        }
+    }
+}
+
+/// A loss's sum and its [`Normalizer`]: the numerator and the denominator of its mean, as
+/// returned by every loss's `forward_sum`. `forward` with [`Reduction::Mean`] is
+/// `forward_sum(..).mean()`.
+///
+/// The mean of several micro-batches' means is not the mean of their union when they average
+/// different numbers of terms: ignored targets, class weights, an uneven last batch (the bug
+/// Hugging Face Transformers fixed in 2024 with `num_items_in_batch`). Dividing each
+/// micro-batch's sum by the normaliser of the whole batch ([`mean_over`](Self::mean_over))
+/// gives exactly the loss and the gradient of the one large batch: the gradients of the parts
+/// add up to the whole's. The whole's normaliser is the sum of the parts' normalisers; cross
+/// entropy and NLL compute theirs from the targets alone (`normalizer(targets)`), before any
+/// forward pass, and every other loss's is its element (or sample) count,
+/// [`Normalizer::elements`].
+///
+/// ```
+/// use burn::backend::{Autodiff, NdArray};
+/// use burn::tensor::{Int, Tensor};
+/// use burn_losses::*;
+///
+/// type B = Autodiff<NdArray>;
+/// let device = Default::default();
+/// let loss = CrossEntropyLossConfig::new().init::<B>(&device);
+/// let logits = Tensor::<B, 2>::from_floats([[1.0, 0.0], [0.0, 2.0], [0.5, 0.5]], &device);
+/// // The last two targets are ignored: the first micro-batch holds 1 of the 2 valid targets.
+/// let targets = Tensor::<B, 1, Int>::from_ints([0, 1, -100], &device);
+/// let whole = loss.forward(logits.clone(), targets.clone()).into_scalar();
+///
+/// let parts = [(0..1), (1..3)];
+/// let total = parts
+///     .iter()
+///     .map(|rows| loss.normalizer(targets.clone().slice(rows.clone())))
+///     .reduce(|a, b| a + b)
+///     .unwrap();
+/// let accumulated: f32 = parts
+///     .iter()
+///     .map(|rows| {
+///         let part = loss.forward_sum(
+///             logits.clone().slice(rows.clone()),
+///             targets.clone().slice(rows.clone()),
+///         );
+///         // Each part's gradient is its share of the whole's: call `backward` here.
+///         part.mean_over(total.clone()).into_scalar()
+///     })
+///     .sum();
+/// assert!((accumulated - whole).abs() < 1e-6);
+/// ```
+#[derive(Clone, Debug)]
+pub struct LossSum<B: Backend> {
+    /// The numerator of the mean (differentiable): the sum of the losses of `forward_no_reduction`
+    /// (CTC: of each loss divided by its target length, as PyTorch's mean).
+    pub sum: Tensor<B, 1>,
+    /// This batch's normaliser.
+    pub normalizer: Normalizer<B>,
+}
+
+impl<B: Backend> LossSum<B> {
+    /// The sum of `losses` and their element count.
+    pub(crate) fn of_elements<const D: usize>(losses: Tensor<B, D>) -> Self {
+        let normalizer = Normalizer::elements_of(&losses);
+        Self {
+            sum: sum(losses),
+            normalizer,
+        }
+    }
+
+    /// This batch's mean: [`mean_over`](Self::mean_over) its own normaliser.
+    pub fn mean(self) -> Tensor<B, 1> {
+        let normalizer = self.normalizer.clone();
+        self.mean_over(normalizer)
+    }
+
+    /// The sum divided by `normalizer`'s total, the normaliser of a larger batch this one is
+    /// part of (a weighted mean over no non-ignored target is 0, with a zero gradient).
+    pub fn mean_over(self, normalizer: Normalizer<B>) -> Tensor<B, 1> {
+        self.sum / normalizer.denominator().constant()
+    }
+}
+
+impl<B: Backend> core::ops::Add for LossSum<B> {
+    type Output = Self;
+
+    fn add(self, other: Self) -> Self {
+        Self {
+            sum: self.sum + other.sum,
+            normalizer: self.normalizer + other.normalizer,
         }
     }
 }

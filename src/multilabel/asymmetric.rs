@@ -6,8 +6,8 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
 use super::logistic::Logistic;
-use crate::mechanics::assembly::reduced_forward;
-use crate::mechanics::gradient::{Constant, gradient_carrier, with_gradient};
+use crate::mechanics::assembly::{Elementwise, elementwise_forwards};
+use crate::mechanics::gradient::Constant;
 use crate::mechanics::reduction::Reduction;
 use crate::mechanics::validation::{check_same_shape, fail_option};
 
@@ -141,23 +141,20 @@ pub struct AsymmetricLoss<B: Backend> {
 }
 
 impl<B: Backend> AsymmetricLoss<B> {
-    reduced_forward! {
-        /// The loss reduced with the configured reduction (`Sum` is the reference's value).
-        ///
-        /// # Panics
-        /// If the shapes of `logits` and `targets` differ.
-        fn forward<const D: usize>(logits: Tensor<B, D>, targets: Tensor<B, D>);
-    }
+    // `Sum` is the reference's value.
+    elementwise_forwards!(
+        logits,
+        targets,
+        panics: "If the shapes of `logits` and `targets` differ."
+    );
 
-    /// The loss of every element, shaped like the inputs.
-    ///
-    /// # Panics
-    /// If the shapes of `logits` and `targets` differ.
-    pub fn forward_no_reduction<const D: usize>(
+    /// The loss of every element and its closed-form gradient (the targets are constants, as in
+    /// the reference).
+    fn elementwise<const D: usize>(
         &self,
         logits: Tensor<B, D>,
         targets: Tensor<B, D>,
-    ) -> Tensor<B, D> {
+    ) -> Elementwise<B, D> {
         check_same_shape(LOSS, "targets", "logits", &logits.dims(), &targets.dims());
         let x = logits.clone().constant();
         let y = targets.constant();
@@ -220,7 +217,7 @@ impl<B: Backend> AsymmetricLoss<B> {
         };
         let losses = weighted(log_likelihood.clone()).neg();
 
-        let carrier = gradient_carrier(&logits, || {
+        Elementwise::new(losses).gradient(&logits, || {
             let grad_log_likelihood = y.clone() * grad_pos + one_minus_y.clone() * grad_neg;
             let mut gradient = weighted(grad_log_likelihood).neg();
             if let (false, Some(weight)) = (self.detach_focal_weight, &focusing) {
@@ -236,7 +233,6 @@ impl<B: Backend> AsymmetricLoss<B> {
                 gradient = gradient - log_likelihood * weight_slope;
             }
             gradient
-        });
-        with_gradient(losses, carrier)
+        })
     }
 }

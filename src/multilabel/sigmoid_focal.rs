@@ -6,8 +6,8 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
 use super::logistic::{Logistic, pow_non_negative};
-use crate::mechanics::assembly::reduced_forward;
-use crate::mechanics::gradient::{Constant, gradient_carrier, with_gradient};
+use crate::mechanics::assembly::{Elementwise, elementwise_forwards};
+use crate::mechanics::gradient::Constant;
 use crate::mechanics::numerics::finite_or_zero;
 use crate::mechanics::reduction::Reduction;
 use crate::mechanics::validation::{check_same_shape, fail_option};
@@ -118,23 +118,18 @@ pub struct SigmoidFocalLoss<B: Backend> {
 }
 
 impl<B: Backend> SigmoidFocalLoss<B> {
-    reduced_forward! {
-        /// The loss reduced with the configured reduction.
-        ///
-        /// # Panics
-        /// If the shapes of `logits` and `targets` differ.
-        fn forward<const D: usize>(logits: Tensor<B, D>, targets: Tensor<B, D>);
-    }
+    elementwise_forwards!(
+        logits,
+        targets,
+        panics: "If the shapes of `logits` and `targets` differ."
+    );
 
-    /// The loss of every element, shaped like the inputs (torchvision's `'none'`).
-    ///
-    /// # Panics
-    /// If the shapes of `logits` and `targets` differ.
-    pub fn forward_no_reduction<const D: usize>(
+    /// The loss of every element (torchvision's `'none'`) and its closed-form gradients.
+    fn elementwise<const D: usize>(
         &self,
         logits: Tensor<B, D>,
         targets: Tensor<B, D>,
-    ) -> Tensor<B, D> {
+    ) -> Elementwise<B, D> {
         check_same_shape(LOSS, "targets", "logits", &logits.dims(), &targets.dims());
         let gamma = self.gamma;
         let x = logits.clone().constant();
@@ -157,36 +152,36 @@ impl<B: Backend> SigmoidFocalLoss<B> {
         let losses = weighted(ce.clone() * modulation.clone());
 
         let q_is_zero = q.clone().equal_elem(0.0);
-        let logits_carrier = gradient_carrier(&logits, || {
-            let mut gradient = (logistic.sigmoid.clone() - y.clone()) * modulation.clone();
-            if gamma > 0.0 {
-                // p (1 - p) / (1 - p_t) <= 1 for y in [0, 1]; the term vanishes where
-                // 1 - p_t = 0 (its limit), whatever γ.
-                let ratio = (logistic.derivative() / q.clone()).mask_fill(q_is_zero.clone(), 0.0);
-                let sign = one_minus_y.clone() - y.clone();
-                gradient = gradient + ce.clone() * modulation.clone() * ratio * sign * gamma;
-            }
-            weighted(gradient)
-        });
-        let targets_carrier = gradient_carrier(&targets, || {
-            let mut gradient = weighted(-x.clone() * modulation.clone());
-            if let Some(alpha) = self.alpha {
-                gradient = gradient + ce.clone() * modulation.clone() * (2.0 * alpha - 1.0);
-            }
-            if gamma > 0.0 {
-                // (1 - p_t)^(γ - 1): 0^0 = 1; where γ < 1 and 1 - p_t = 0 PyTorch's value is
-                // infinite, and the convention for such target gradients is 0.
-                let power = if gamma >= 1.0 {
-                    pow_non_negative(q.clone(), gamma - 1.0)
-                } else {
-                    q.clone().powf_scalar(gamma - 1.0).mask_fill(q_is_zero, 0.0)
-                };
-                let sign = logistic.sigmoid_neg.clone() - logistic.sigmoid.clone();
-                gradient = gradient + weighted(ce * power * sign * gamma);
-            }
-            finite_or_zero(gradient)
-        });
-        let losses = with_gradient(losses, logits_carrier);
-        with_gradient(losses, targets_carrier)
+        Elementwise::new(losses)
+            .gradient(&logits, || {
+                let mut gradient = (logistic.sigmoid.clone() - y.clone()) * modulation.clone();
+                if gamma > 0.0 {
+                    // p (1 - p) / (1 - p_t) <= 1 for y in [0, 1]; the term vanishes where
+                    // 1 - p_t = 0 (its limit), whatever γ.
+                    let ratio =
+                        (logistic.derivative() / q.clone()).mask_fill(q_is_zero.clone(), 0.0);
+                    let sign = one_minus_y.clone() - y.clone();
+                    gradient = gradient + ce.clone() * modulation.clone() * ratio * sign * gamma;
+                }
+                weighted(gradient)
+            })
+            .gradient(&targets, || {
+                let mut gradient = weighted(-x.clone() * modulation.clone());
+                if let Some(alpha) = self.alpha {
+                    gradient = gradient + ce.clone() * modulation.clone() * (2.0 * alpha - 1.0);
+                }
+                if gamma > 0.0 {
+                    // (1 - p_t)^(γ - 1): 0^0 = 1; where γ < 1 and 1 - p_t = 0 PyTorch's value is
+                    // infinite, and the convention for such target gradients is 0.
+                    let power = if gamma >= 1.0 {
+                        pow_non_negative(q.clone(), gamma - 1.0)
+                    } else {
+                        q.clone().powf_scalar(gamma - 1.0).mask_fill(q_is_zero, 0.0)
+                    };
+                    let sign = logistic.sigmoid_neg.clone() - logistic.sigmoid.clone();
+                    gradient = gradient + weighted(ce * power * sign * gamma);
+                }
+                finite_or_zero(gradient)
+            })
     }
 }

@@ -5,8 +5,8 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Tensor};
 
-use crate::mechanics::assembly::reduced_forward;
-use crate::mechanics::gradient::{Constant, gradient_carrier, with_gradient};
+use crate::mechanics::assembly::{Elementwise, reduced_forward};
+use crate::mechanics::gradient::Constant;
 use crate::mechanics::numerics::log1p;
 use crate::mechanics::reduction::Reduction;
 use crate::mechanics::validation::{any, check_same_shape, fail};
@@ -115,11 +115,12 @@ impl<B: Backend> ZlprLoss<B> {
         let push_up = LogOnePlusSumExp::new(x.neg(), positive);
         let losses = pull_down.value() + push_up.value();
 
-        let carrier = gradient_carrier(&logits, || {
-            pull_down.softmax_weights() - push_up.softmax_weights()
-        });
-        let losses = with_gradient(losses, carrier.map(|c| c.sum_dim(CLASS_DIM)));
-        losses.squeeze_dim(CLASS_DIM)
+        Elementwise::new(losses)
+            .gradient(&logits, || {
+                pull_down.softmax_weights() - push_up.softmax_weights()
+            })
+            .unreduced()
+            .squeeze_dim(CLASS_DIM)
     }
 }
 

@@ -9,7 +9,7 @@ use burn::tensor::backend::Backend;
 
 use crate::mechanics::assembly::Elementwise;
 use crate::mechanics::gradient::Constant;
-use crate::mechanics::reduction::Reduction;
+use crate::mechanics::reduction::{LossSum, Reduction};
 use crate::mechanics::validation::{any, check_same_shape, fail, fail_option};
 
 const LOSS: &str = "GaussianNllLoss";
@@ -117,6 +117,21 @@ impl<B: Backend> GaussianNllLoss<B> {
         let batch_size = input.dims()[0];
         self.elementwise(input, targets, var)
             .reduced(self.reduction, batch_size)
+    }
+
+    /// The sum of the losses of every element and their count, whose
+    /// [`mean`](LossSum::mean) is the `Mean` reduction: to divide by the element count of a
+    /// larger batch (see [`LossSum`]).
+    ///
+    /// # Panics
+    /// As [`forward`](Self::forward).
+    pub fn forward_sum<const D: usize>(
+        &self,
+        input: Tensor<B, D>,
+        targets: Tensor<B, D>,
+        var: Tensor<B, D>,
+    ) -> LossSum<B> {
+        self.elementwise(input, targets, var).summed()
     }
 
     /// The loss of every element, shaped like the input.

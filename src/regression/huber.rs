@@ -72,16 +72,7 @@ pub struct HuberLoss<B: Backend> {
 }
 
 impl<B: Backend> HuberLoss<B> {
-    elementwise_forwards! {
-        /// The loss reduced with the configured reduction.
-        ///
-        /// # Panics
-        /// If the shapes differ.
-        forward(input, targets);
-
-        /// The loss of every element, shaped like the inputs.
-        forward_no_reduction;
-    }
+    elementwise_forwards!(input, targets, panics: "If the shapes differ.");
 
     fn elementwise<const D: usize>(
         &self,

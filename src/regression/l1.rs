@@ -59,16 +59,7 @@ pub struct L1Loss<B: Backend> {
 }
 
 impl<B: Backend> L1Loss<B> {
-    elementwise_forwards! {
-        /// The loss reduced with the configured reduction.
-        ///
-        /// # Panics
-        /// If the shapes differ.
-        forward(input, targets);
-
-        /// The loss of every element, shaped like the inputs.
-        forward_no_reduction;
-    }
+    elementwise_forwards!(input, targets, panics: "If the shapes differ.");
 
     fn elementwise<const D: usize>(
         &self,

@@ -109,19 +109,7 @@ pub struct PoissonNllLoss<B: Backend> {
 }
 
 impl<B: Backend> PoissonNllLoss<B> {
-    elementwise_forwards! {
-        /// The loss reduced with the configured reduction.
-        ///
-        /// # Panics
-        /// If the shapes differ.
-        forward(input, targets);
-
-        /// The loss of every element, shaped like the inputs.
-        ///
-        /// # Panics
-        /// If the shapes differ.
-        forward_no_reduction;
-    }
+    elementwise_forwards!(input, targets, panics: "If the shapes differ.");
 
     fn elementwise<const D: usize>(
         &self,

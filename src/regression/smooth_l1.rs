@@ -74,16 +74,7 @@ pub struct SmoothL1Loss<B: Backend> {
 }
 
 impl<B: Backend> SmoothL1Loss<B> {
-    elementwise_forwards! {
-        /// The loss reduced with the configured reduction.
-        ///
-        /// # Panics
-        /// If the shapes differ.
-        forward(input, targets);
-
-        /// The loss of every element, shaped like the inputs.
-        forward_no_reduction;
-    }
+    elementwise_forwards!(input, targets, panics: "If the shapes differ.");
 
     fn elementwise<const D: usize>(
         &self,

@@ -8,7 +8,7 @@ use burn::tensor::{Bool, IndexingUpdateOp, Int, Tensor};
 
 use crate::mechanics::gradient::{Constant, gradient_carrier, with_gradient};
 use crate::mechanics::indexing::gather;
-use crate::mechanics::reduction::Reduction;
+use crate::mechanics::reduction::{LossSum, Reduction};
 use crate::mechanics::validation::{fail, fail_option};
 
 const LOSS: &str = "CtcLoss";
@@ -145,16 +145,34 @@ impl<B: Backend> CtcLoss<B> {
         target_lengths: Tensor<B, 1, Int>,
     ) -> Tensor<B, 1> {
         let batch_size = log_probs.dims()[1];
+        match self.reduction {
+            Reduction::Mean => self
+                .forward_sum(log_probs, targets, input_lengths, target_lengths)
+                .mean(),
+            other => other.reduce(
+                self.forward_no_reduction(log_probs, targets, input_lengths, target_lengths),
+                batch_size,
+            ),
+        }
+    }
+
+    /// The numerator of the `Mean` reduction, the sum of each sample's loss divided by its
+    /// target length (at least 1), and the number of samples, whose [`mean`](LossSum::mean) is
+    /// the `Mean` reduction: to divide by the sample count of a larger batch (see [`LossSum`]).
+    ///
+    /// # Panics
+    /// See [`forward_no_reduction`](Self::forward_no_reduction).
+    pub fn forward_sum(
+        &self,
+        log_probs: Tensor<B, 3>,
+        targets: Tensor<B, 2, Int>,
+        input_lengths: Tensor<B, 1, Int>,
+        target_lengths: Tensor<B, 1, Int>,
+    ) -> LossSum<B> {
         let losses =
             self.forward_no_reduction(log_probs, targets, input_lengths, target_lengths.clone());
-        match self.reduction {
-            Reduction::Mean => {
-                let dtype = losses.dtype();
-                let per_label = losses / target_lengths.clamp_min(1).float().cast(dtype);
-                Reduction::Mean.reduce_with_normalizer(per_label, batch_size, batch_size as f64)
-            }
-            other => other.reduce(losses, batch_size),
-        }
+        let dtype = losses.dtype();
+        LossSum::of_elements(losses / target_lengths.clamp_min(1).float().cast(dtype))
     }
 
     /// The loss of every sample: shape `(N)`.
@@ -255,46 +273,52 @@ impl<B: Backend> CtcLoss<B> {
             return losses;
         }
 
-        let carrier = gradient_carrier(&log_probs, || {
-            // beta_t(s): the log-probability of the emissions after t, from state s at t to an
-            // end state at T_n - 1. At the last active step (and after it) only the end states.
-            let end = end.expand([batch, width]);
-            let is_end = positions
-                .clone()
-                .equal(end.clone())
-                .bool_or((positions.clone() + 1).equal(end));
-            let at_end: Tensor<B, 2> = Tensor::zeros([batch, width], (&device, float))
-                .mask_fill(is_end.bool_not(), f32::NEG_INFINITY);
-            let skip_from = shift_left_bool(skip.clone(), 2);
-            let mut beta = at_end.clone();
-            let mut betas = vec![beta.clone()];
-            for step in (0..time.saturating_sub(1)).rev() {
-                let emitted = at(&label_log_probs, step + 1) + beta;
-                let skipped = shift_left(emitted.clone(), 2)
-                    .mask_fill(skip_from.clone().bool_not(), f32::NEG_INFINITY);
-                beta = log_sum_exp(vec![emitted.clone(), shift_left(emitted, 1), skipped])
-                    .mask_where(active_at(step + 1).bool_not(), at_end.clone());
-                betas.push(beta.clone());
-            }
-            betas.reverse();
-            // The posterior occupancy of each state; 0 after the input's end and for infinite
-            // losses (whose log-occupancy is -inf + inf = NaN).
-            let log_occupancy = Tensor::stack::<3>(alphas, 0)
-                + Tensor::stack::<3>(betas, 0)
-                + nll.clone().reshape([1, batch, 1]);
-            let unused = active
-                .clone()
-                .bool_not()
-                .bool_or(infinite.reshape([1, batch, 1]).expand([time, batch, width]));
-            let occupancy = log_occupancy.exp().mask_fill(unused, 0.0);
-            Tensor::zeros([time, batch, classes], (&device, float)).scatter(
-                2,
-                gather_index,
-                occupancy.neg(),
-                IndexingUpdateOp::Add,
-            )
-        })
-        .map(|carrier| carrier.sum_dim(2).sum_dim(0).reshape([batch]));
+        // The loss of sample n sums the gradient over the steps and the classes: dimensions 0
+        // and 2 of `[T, N, C]`.
+        let carrier = gradient_carrier(
+            &log_probs,
+            || {
+                // beta_t(s): the log-probability of the emissions after t, from state s at t to an
+                // end state at T_n - 1. At the last active step (and after it) only the end states.
+                let end = end.expand([batch, width]);
+                let is_end = positions
+                    .clone()
+                    .equal(end.clone())
+                    .bool_or((positions.clone() + 1).equal(end));
+                let at_end: Tensor<B, 2> = Tensor::zeros([batch, width], (&device, float))
+                    .mask_fill(is_end.bool_not(), f32::NEG_INFINITY);
+                let skip_from = shift_left_bool(skip.clone(), 2);
+                let mut beta = at_end.clone();
+                let mut betas = vec![beta.clone()];
+                for step in (0..time.saturating_sub(1)).rev() {
+                    let emitted = at(&label_log_probs, step + 1) + beta;
+                    let skipped = shift_left(emitted.clone(), 2)
+                        .mask_fill(skip_from.clone().bool_not(), f32::NEG_INFINITY);
+                    beta = log_sum_exp(vec![emitted.clone(), shift_left(emitted, 1), skipped])
+                        .mask_where(active_at(step + 1).bool_not(), at_end.clone());
+                    betas.push(beta.clone());
+                }
+                betas.reverse();
+                // The posterior occupancy of each state; 0 after the input's end and for infinite
+                // losses (whose log-occupancy is -inf + inf = NaN).
+                let log_occupancy = Tensor::stack::<3>(alphas, 0)
+                    + Tensor::stack::<3>(betas, 0)
+                    + nll.clone().reshape([1, batch, 1]);
+                let unused = active
+                    .clone()
+                    .bool_not()
+                    .bool_or(infinite.reshape([1, batch, 1]).expand([time, batch, width]));
+                let occupancy = log_occupancy.exp().mask_fill(unused, 0.0);
+                Tensor::zeros([time, batch, classes], (&device, float)).scatter(
+                    2,
+                    gather_index,
+                    occupancy.neg(),
+                    IndexingUpdateOp::Add,
+                )
+            },
+            [1, batch, 1],
+        )
+        .map(|carrier| carrier.reshape([batch]));
         with_gradient(losses, carrier)
     }
 

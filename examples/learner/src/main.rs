@@ -14,20 +14,26 @@
 //! CI runs it: `cargo run -p burn-losses-learner -- --loss all --headless --check`.
 //!
 //! `--devices 2` trains data-parallel on two NdArray devices with burn-train's
-//! `ExecutionStrategy::MultiDevice`: each device's step returns the mean loss of its own batch,
-//! and burn-train adds the devices' gradients before the optimizer step.
+//! `ExecutionStrategy::MultiDevice`, with the exact mean over the devices' batches: each
+//! device's step differentiates its loss's sum (`forward_sum`) and records its normaliser,
+//! burn-train adds the devices' gradients, and the optimizer step divides them by the step's total
+//! normaliser ([`StepNormalizer`]). A quarter of the multi-class training samples have no class
+//! (`--unlabelled`, ignored by the cross entropy and the accuracy), so batches count different
+//! numbers of targets. With `--check`, a multi-device run is compared with one device taking the
+//! same samples per optimizer step.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use burn::backend::{Autodiff, NdArray};
 use burn::config::Config;
-use burn::data::dataloader::DataLoaderBuilder;
 use burn::data::dataloader::batcher::Batcher;
+use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::data::dataset::InMemDataset;
-use burn::module::{AutodiffModule, Module};
+use burn::module::{AutodiffModule, Module, ModuleVisitor, Param};
 use burn::nn::{Linear, LinearConfig, Relu};
-use burn::optim::AdamConfig;
+use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use burn::train::metric::{AccuracyMetric, HammingScore, LossMetric};
@@ -36,12 +42,12 @@ use burn::train::renderer::{
     MetricsRendererTraining, ProgressType, TrainingProgress,
 };
 use burn::train::{
-    ClassificationOutput, ExecutionStrategy, InferenceStep, Learner, MultiDeviceOptim,
-    MultiLabelClassificationOutput, SupervisedTraining, TrainOutput, TrainStep,
+    ClassificationOutput, ExecutionStrategy, InferenceStep, Learner, LearningComponentsTypes,
+    MultiDeviceOptim, MultiLabelClassificationOutput, SupervisedTraining, TrainOutput, TrainStep,
 };
 use burn_losses::{
     AsymmetricLoss, AsymmetricLossConfig, BinaryCrossEntropyWithLogitsLoss,
-    BinaryCrossEntropyWithLogitsLossConfig, CrossEntropyLoss, CrossEntropyLossConfig,
+    BinaryCrossEntropyWithLogitsLossConfig, CrossEntropyLoss, CrossEntropyLossConfig, LossSum,
     SigmoidFocalLoss, SigmoidFocalLossConfig,
 };
 use clap::{Parser, ValueEnum};
@@ -69,9 +75,13 @@ struct Args {
     samples: usize,
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Fraction of the multi-class training samples without a class (ignored by the cross
+    /// entropy and by the accuracy).
+    #[arg(long, default_value_t = 0.25)]
+    unlabelled: f64,
     /// Data-parallel training on this many NdArray devices (burn-train's
-    /// `ExecutionStrategy::MultiDevice`, optimizer on the first device). Each device computes its
-    /// own batch's mean loss, and burn-train sums the devices' gradients.
+    /// `ExecutionStrategy::MultiDevice`, optimizer on the first device), with the exact mean over
+    /// all the devices' batches of a step.
     #[arg(long, default_value_t = 1)]
     devices: usize,
     /// No terminal dashboard: burn-train's summary table at the end (automatic without a
@@ -79,7 +89,9 @@ struct Args {
     #[arg(long)]
     headless: bool,
     /// Fail (exit code 1) unless training learned: validation loss fell by a third, and accuracy
-    /// (multi-class) or macro ROC AUC (multi-label) is far above chance.
+    /// (multi-class) or macro ROC AUC (multi-label) is far above chance; with several devices,
+    /// also unless the result is within the stated tolerance of one device taking the same
+    /// samples per optimizer step.
     #[arg(long)]
     check: bool,
     /// Where burn-train writes its logs, and this run its loss config (`<loss>/loss.json`).
@@ -121,12 +133,68 @@ impl<B: Backend> Mlp<B> {
     }
 }
 
+/// The normalisers of the batches differentiated since the last optimizer step, shared by the
+/// model's copies on every device. Each training step records its batch's normaliser and returns
+/// the gradient of its loss's sum; burn-train adds the gradients of the devices (and of
+/// gradient accumulation), and the optimizer step divides them by the total
+/// ([`divide_gradients`]): the exact mean over all those batches, however many targets each one
+/// counts. Dividing each batch by its own count instead would weigh a batch of few counted
+/// targets as much as a full one.
+#[derive(Clone, Debug, Default)]
+struct StepNormalizer(Arc<Mutex<f64>>);
+
+impl StepNormalizer {
+    /// A training step's gradients (of the loss's sum) and its mean for burn-train's metrics;
+    /// records the normaliser.
+    fn differentiate<B: AutodiffBackend>(&self, loss: LossSum<B>) -> (B::Gradients, Tensor<B, 1>) {
+        // One number read back per step, as burn-train's loss metric does.
+        let total = loss.normalizer.total().into_scalar().elem::<f64>();
+        *self.0.lock().expect("no step panicked") += total;
+        let mean = loss.clone().mean();
+        (loss.sum.backward(), mean)
+    }
+
+    /// The total since the last optimizer step, starting a new one.
+    fn take(&self) -> f64 {
+        std::mem::take(&mut *self.0.lock().expect("no step panicked"))
+    }
+}
+
+/// `grads` of `module`'s parameters divided by `total` (left as they are, all zero, when the
+/// step counted no target).
+fn divide_gradients<B: AutodiffBackend, M: AutodiffModule<B>>(
+    module: &M,
+    mut grads: GradientsParams,
+    total: f64,
+) -> GradientsParams {
+    struct Divide<'a> {
+        grads: &'a mut GradientsParams,
+        factor: f64,
+    }
+    impl<B: AutodiffBackend> ModuleVisitor<B> for Divide<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            if let Some(gradient) = self.grads.remove::<B::InnerBackend, D>(param.id) {
+                self.grads.register(param.id, gradient * self.factor);
+            }
+        }
+    }
+    if total > 0.0 {
+        module.visit(&mut Divide {
+            grads: &mut grads,
+            factor: 1.0 / total,
+        });
+    }
+    grads
+}
+
 /// Multi-class: logits `(N, C)`, class-index targets `(N)`.
 #[derive(Module, Debug)]
 struct Classifier<B: Backend> {
     mlp: Mlp<B>,
     // A burn-losses loss is a `Module` (its options are constants), so it lives in the model.
     loss: CrossEntropyLoss<B>,
+    #[module(skip)]
+    normalizers: StepNormalizer,
 }
 
 impl<B: Backend> Classifier<B> {
@@ -142,8 +210,21 @@ impl<B: AutodiffBackend> TrainStep for Classifier<B> {
     type Output = ClassificationOutput<B>;
 
     fn step(&self, batch: ClassBatch<B>) -> TrainOutput<ClassificationOutput<B>> {
-        let item = self.forward_classification(batch);
-        TrainOutput::new(self, item.loss.backward(), item)
+        let logits = self.mlp.forward(batch.features);
+        let loss = self.loss.forward_sum(logits.clone(), batch.targets.clone());
+        let (gradients, mean) = self.normalizers.differentiate(loss);
+        let item = ClassificationOutput::new(mean, logits, batch.targets);
+        TrainOutput::new(self, gradients, item)
+    }
+
+    fn optimize<BO, O>(self, optim: &mut O, lr: f64, grads: GradientsParams) -> Self
+    where
+        BO: AutodiffBackend,
+        O: Optimizer<Self, BO>,
+        Self: AutodiffModule<BO>,
+    {
+        let grads = divide_gradients(&self, grads, self.normalizers.take());
+        optim.step(lr, self, grads)
     }
 }
 
@@ -172,6 +253,14 @@ impl<B: Backend> TagLoss<B> {
             TagLoss::Bce(loss) => loss.forward(logits, targets),
         }
     }
+
+    fn forward_sum(&self, logits: Tensor<B, 2>, targets: Tensor<B, 2>) -> LossSum<B> {
+        match self {
+            TagLoss::Focal(loss) => loss.forward_sum(logits, targets),
+            TagLoss::Asl(loss) => loss.forward_sum(logits, targets),
+            TagLoss::Bce(loss) => loss.forward_sum(logits, targets),
+        }
+    }
 }
 
 /// Multi-label: logits `(N, L)`, 0/1 targets `(N, L)`.
@@ -179,6 +268,8 @@ impl<B: Backend> TagLoss<B> {
 struct Tagger<B: Backend> {
     mlp: Mlp<B>,
     loss: TagLoss<B>,
+    #[module(skip)]
+    normalizers: StepNormalizer,
 }
 
 impl<B: Backend> Tagger<B> {
@@ -196,8 +287,23 @@ impl<B: AutodiffBackend> TrainStep for Tagger<B> {
     type Output = MultiLabelClassificationOutput<B>;
 
     fn step(&self, batch: TagBatch<B>) -> TrainOutput<MultiLabelClassificationOutput<B>> {
-        let item = self.forward_tagging(batch);
-        TrainOutput::new(self, item.loss.backward(), item)
+        let logits = self.mlp.forward(batch.features);
+        let loss = self
+            .loss
+            .forward_sum(logits.clone(), batch.targets.clone().float());
+        let (gradients, mean) = self.normalizers.differentiate(loss);
+        let item = MultiLabelClassificationOutput::new(mean, logits, batch.targets);
+        TrainOutput::new(self, gradients, item)
+    }
+
+    fn optimize<BO, O>(self, optim: &mut O, lr: f64, grads: GradientsParams) -> Self
+    where
+        BO: AutodiffBackend,
+        O: Optimizer<Self, BO>,
+        Self: AutodiffModule<BO>,
+    {
+        let grads = divide_gradients(&self, grads, self.normalizers.take());
+        optim.step(lr, self, grads)
     }
 }
 
@@ -281,6 +387,27 @@ fn synthetic(n: usize, seed: u64) -> Vec<Sample> {
                 class: class as i64,
                 labels,
             }
+        })
+        .collect()
+}
+
+/// The class of an unlabelled sample: the cross entropy's `ignore_index`, and the pad token of
+/// burn-train's accuracy (which takes no negative index, hence not PyTorch's -100).
+const UNLABELLED: usize = CLASSES;
+
+/// `samples` with the class of a `fraction` of them replaced by [`UNLABELLED`], so that batches
+/// count different numbers of targets.
+fn without_some_classes(samples: &[Sample], fraction: f64, seed: u64) -> Vec<Sample> {
+    let mut rng = Rng(seed ^ 0x5EED);
+    samples
+        .iter()
+        .map(|sample| Sample {
+            class: if rng.uniform() < fraction {
+                UNLABELLED as i64
+            } else {
+                sample.class
+            },
+            ..sample.clone()
         })
         .collect()
 }
@@ -381,31 +508,107 @@ fn main() {
 
     let mut failed = Vec::new();
     for loss in losses {
-        let dir = args.artifacts.join(format!("{loss:?}").to_lowercase());
-        // A fresh directory: burn-train resumes from nothing and appends to nothing.
-        std::fs::remove_dir_all(&dir).ok();
-        std::fs::create_dir_all(&dir).expect("create the artifact directory");
-        let outcome = match loss {
-            LossArg::Ce => run_classification(&args, &dir, &train, &valid, headless),
-            _ => run_tagging(&args, loss, &dir, &train, &valid, headless),
+        let name = format!("{loss:?}").to_lowercase();
+        let run = |parallelism: Parallelism, dir: PathBuf| {
+            // A fresh directory: burn-train resumes from nothing and appends to nothing.
+            std::fs::remove_dir_all(&dir).ok();
+            std::fs::create_dir_all(&dir).expect("create the artifact directory");
+            let outcome = match loss {
+                LossArg::Ce => {
+                    run_classification(&args, parallelism, &dir, &train, &valid, headless)
+                }
+                _ => run_tagging(&args, parallelism, loss, &dir, &train, &valid, headless),
+            };
+            println!(
+                "{loss:?} ({parallelism}): validation loss {:.4} -> {:.4}, {} {:.3} (chance {:.3})",
+                outcome.loss_before,
+                outcome.loss_after,
+                outcome.score_name,
+                outcome.score,
+                outcome.chance
+            );
+            outcome
         };
-        println!(
-            "{loss:?}: validation loss {:.4} -> {:.4}, {} {:.3} (chance {:.3})",
-            outcome.loss_before,
-            outcome.loss_after,
-            outcome.score_name,
-            outcome.score,
-            outcome.chance
-        );
-        let learned = outcome.loss_after < outcome.loss_before * 2.0 / 3.0
-            && outcome.score > outcome.chance + 0.6 * (1.0 - outcome.chance);
-        if !learned {
-            failed.push(format!("{loss:?}"));
+        let parallelism = Parallelism {
+            devices: args.devices,
+            batch_size: args.batch_size,
+        };
+        let outcome = run(parallelism, args.artifacts.join(&name));
+        if !outcome.learned() {
+            failed.push(format!("{loss:?} did not learn the task"));
+        }
+        if args.devices > 1 {
+            let one_device = Parallelism {
+                devices: 1,
+                batch_size: args.batch_size * args.devices,
+            };
+            let reference = run(
+                one_device,
+                args.artifacts.join(format!("{name}-one-device")),
+            );
+            if let Some(difference) = outcome.differs_from(&reference) {
+                failed.push(format!(
+                    "{loss:?} on {} devices: {difference}",
+                    args.devices
+                ));
+            }
         }
     }
     if args.check && !failed.is_empty() {
-        eprintln!("--check: these losses did not learn the task: {failed:?}");
+        eprintln!("--check failed: {failed:?}");
         std::process::exit(1);
+    }
+}
+
+/// How a run trains: on how many devices, each taking `batch_size` samples per step.
+#[derive(Clone, Copy)]
+struct Parallelism {
+    devices: usize,
+    batch_size: usize,
+}
+
+impl std::fmt::Display for Parallelism {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = if self.devices == 1 { "" } else { "s" };
+        write!(
+            f,
+            "{} device{plural}, batch {}",
+            self.devices, self.batch_size
+        )
+    }
+}
+
+/// How far a multi-device run may end from one device taking the same samples per optimizer
+/// step: the runs see the samples in another order (burn-train gives each device its own slice
+/// of the data set), so they agree only statistically. Relative, on the validation loss.
+const DEVICES_LOSS_TOLERANCE: f32 = 0.05;
+/// The same on the score (accuracy or macro ROC AUC), absolute.
+const DEVICES_SCORE_TOLERANCE: f64 = 0.02;
+
+impl Outcome {
+    /// Validation loss fell by a third, and the score is far above chance.
+    fn learned(&self) -> bool {
+        self.loss_after < self.loss_before * 2.0 / 3.0
+            && self.score > self.chance + 0.6 * (1.0 - self.chance)
+    }
+
+    /// What differs from `reference` by more than the tolerances, if anything.
+    fn differs_from(&self, reference: &Outcome) -> Option<String> {
+        let loss = (self.loss_after - reference.loss_after).abs() / reference.loss_after;
+        let score = (self.score - reference.score).abs();
+        (loss > DEVICES_LOSS_TOLERANCE || score > DEVICES_SCORE_TOLERANCE).then(|| {
+            format!(
+                "validation loss {:.4} against {:.4} on one device ({:.1}%, tolerance {:.0}%), \
+                 {} {:.3} against {:.3} (tolerance {DEVICES_SCORE_TOLERANCE})",
+                self.loss_after,
+                reference.loss_after,
+                100.0 * loss,
+                100.0 * DEVICES_LOSS_TOLERANCE,
+                self.score_name,
+                self.score,
+                reference.score
+            )
+        })
     }
 }
 
@@ -418,6 +621,7 @@ fn save_loss_config(dir: &Path, config: &impl Config) {
 
 fn run_classification(
     args: &Args,
+    parallelism: Parallelism,
     dir: &Path,
     train: &[Sample],
     valid: &[Sample],
@@ -425,39 +629,27 @@ fn run_classification(
 ) -> Outcome {
     let device = Default::default();
     Train::seed(&device, args.seed);
-    let config = CrossEntropyLossConfig::new().with_label_smoothing(args.label_smoothing);
+    let config = CrossEntropyLossConfig::new()
+        .with_label_smoothing(args.label_smoothing)
+        .with_ignore_index(Some(UNLABELLED as i64));
     save_loss_config(dir, &config);
     let model = Classifier::<Train> {
         mlp: Mlp::new(FEATURES, HIDDEN, CLASSES, &device),
         loss: config.init(&device),
+        normalizers: StepNormalizer::default(),
     };
     let before = evaluate_classification(&model.valid(), valid);
 
-    let loader_train = DataLoaderBuilder::new(Batches)
-        .batch_size(args.batch_size)
-        .shuffle(args.seed)
-        .num_workers(1)
-        .build(InMemDataset::new(train.to_vec()));
-    let loader_valid = DataLoaderBuilder::new(Batches)
-        .batch_size(args.batch_size)
-        .num_workers(1)
-        .build(InMemDataset::new(valid.to_vec()));
-    let mut training = SupervisedTraining::new(dir, loader_train, loader_valid)
-        .metrics((AccuracyMetric::new(), LossMetric::new()))
+    let train = without_some_classes(train, args.unlabelled, args.seed);
+    let (loader_train, loader_valid) = loaders(args, parallelism, train, valid);
+    let training = SupervisedTraining::new(dir, loader_train, loader_valid)
+        .metrics((
+            AccuracyMetric::new().with_pad_token(UNLABELLED),
+            LossMetric::new(),
+        ))
         .num_epochs(args.epochs)
         .summary();
-    if headless {
-        training = training.renderer(Quiet);
-    }
-    if args.devices > 1 {
-        training = training.with_training_strategy(
-            ExecutionStrategy::MultiDevice(
-                vec![device; args.devices],
-                MultiDeviceOptim::OptimMainDevice,
-            )
-            .into(),
-        );
-    }
+    let training = with_run_options(training, parallelism, headless);
     let learner = Learner::new(model, AdamConfig::new().init(), args.lr);
     let result = training.launch(learner);
 
@@ -473,6 +665,7 @@ fn run_classification(
 
 fn run_tagging(
     args: &Args,
+    parallelism: Parallelism,
     which: LossArg,
     dir: &Path,
     train: &[Sample],
@@ -503,34 +696,16 @@ fn run_tagging(
     let model = Tagger::<Train> {
         mlp: Mlp::new(FEATURES, HIDDEN, LABELS, &device),
         loss,
+        normalizers: StepNormalizer::default(),
     };
     let before = evaluate_tagging(&model.valid(), valid);
 
-    let loader_train = DataLoaderBuilder::new(Batches)
-        .batch_size(args.batch_size)
-        .shuffle(args.seed)
-        .num_workers(1)
-        .build(InMemDataset::new(train.to_vec()));
-    let loader_valid = DataLoaderBuilder::new(Batches)
-        .batch_size(args.batch_size)
-        .num_workers(1)
-        .build(InMemDataset::new(valid.to_vec()));
-    let mut training = SupervisedTraining::new(dir, loader_train, loader_valid)
+    let (loader_train, loader_valid) = loaders(args, parallelism, train.to_vec(), valid);
+    let training = SupervisedTraining::new(dir, loader_train, loader_valid)
         .metrics((HammingScore::new().with_sigmoid(true), LossMetric::new()))
         .num_epochs(args.epochs)
         .summary();
-    if headless {
-        training = training.renderer(Quiet);
-    }
-    if args.devices > 1 {
-        training = training.with_training_strategy(
-            ExecutionStrategy::MultiDevice(
-                vec![device; args.devices],
-                MultiDeviceOptim::OptimMainDevice,
-            )
-            .into(),
-        );
-    }
+    let training = with_run_options(training, parallelism, headless);
     let learner = Learner::new(model, AdamConfig::new().init(), args.lr);
     let result = training.launch(learner);
 
@@ -542,6 +717,54 @@ fn run_tagging(
         chance: 0.5,
         score_name: "macro ROC AUC",
     }
+}
+
+/// A burn data loader of `Batch`es on backend `B`.
+type Loader<B, Batch> = Arc<dyn DataLoader<B, Batch>>;
+
+/// The training loader (shuffled, `parallelism.batch_size` samples per batch; burn-train splits
+/// it between the devices) and the validation loader of a task whose batches are `TrainBatch` and
+/// `ValidBatch`.
+fn loaders<TrainBatch, ValidBatch>(
+    args: &Args,
+    parallelism: Parallelism,
+    train: Vec<Sample>,
+    valid: &[Sample],
+) -> (Loader<Train, TrainBatch>, Loader<Valid, ValidBatch>)
+where
+    TrainBatch: Send + Clone + std::fmt::Debug + 'static,
+    ValidBatch: Send + Clone + std::fmt::Debug + 'static,
+    Batches: Batcher<Train, Sample, TrainBatch> + Batcher<Valid, Sample, ValidBatch>,
+{
+    let train = DataLoaderBuilder::new(Batches)
+        .batch_size(parallelism.batch_size)
+        .shuffle(args.seed)
+        .num_workers(1)
+        .build(InMemDataset::new(train));
+    let valid = DataLoaderBuilder::new(Batches)
+        .batch_size(args.batch_size)
+        .num_workers(1)
+        .build(InMemDataset::new(valid.to_vec()));
+    (train, valid)
+}
+
+/// The options both tasks train with: the quiet renderer when headless, and burn-train's
+/// multi-device execution (optimizer on the first device) for several devices.
+fn with_run_options<LC: LearningComponentsTypes<Backend = Train>>(
+    mut training: SupervisedTraining<LC>,
+    parallelism: Parallelism,
+    headless: bool,
+) -> SupervisedTraining<LC> {
+    if headless {
+        training = training.renderer(Quiet);
+    }
+    if parallelism.devices > 1 {
+        let devices = vec![Default::default(); parallelism.devices];
+        training = training.with_training_strategy(
+            ExecutionStrategy::MultiDevice(devices, MultiDeviceOptim::OptimMainDevice).into(),
+        );
+    }
+    training
 }
 
 type Valid = NdArray;

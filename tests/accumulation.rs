@@ -1,0 +1,274 @@
+//! Exact means across micro-batches (issue 14, point 5): a batch split into micro-batches of
+//! uneven sizes and uneven valid counts, each micro-batch's `forward_sum` divided by the whole
+//! batch's normaliser (the sum of the micro-batches' normalisers, computed from the targets
+//! alone where the loss has one), gives the loss and the gradient of `forward` on the whole
+//! batch, on every backend. The whole batch's `forward` is the one the PyTorch fixtures check;
+//! the mean of the micro-batches' own means, what a plain accumulation loop computes, is shown
+//! to differ, so the test would catch a normaliser that is not the whole batch's.
+#![cfg(feature = "autodiff")]
+
+mod common;
+
+use std::ops::Range;
+
+use approx::relative_eq;
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::{ElementConversion, Int, Tensor, TensorData};
+use burn_losses::*;
+use common::gradcheck::uniform;
+
+/// The micro-batches: uneven sizes. With [`TARGETS`], their valid counts are 2, 0, 3 and 3
+/// (the second one wholly ignored).
+const PARTS: [Range<usize>; 4] = [0..3, 3..5, 5..9, 9..12];
+/// Class indices for 12 rows of 4 classes; -100 is ignored.
+const TARGETS: [i64; 12] = [0, -100, 3, -100, -100, 1, 2, -100, 2, 3, 0, 1];
+const ROWS: usize = 12;
+const CLASSES: usize = 4;
+
+fn floats<B: AutodiffBackend, const D: usize>(
+    dims: [usize; D],
+    seed: u64,
+    device: &B::Device,
+) -> Tensor<B, D> {
+    let count = dims.iter().product();
+    let values: Vec<f32> = uniform(count, -2.0, 2.0, seed)
+        .into_iter()
+        .map(|v| v as f32)
+        .collect();
+    Tensor::from_data(
+        TensorData::new(values, dims),
+        common::float_options::<B>(device),
+    )
+}
+
+fn targets<B: AutodiffBackend>(device: &B::Device) -> Tensor<B, 1, Int> {
+    Tensor::from_data(TensorData::new(TARGETS.to_vec(), [ROWS]), device)
+}
+
+fn values<B: AutodiffBackend, const D: usize>(tensor: Tensor<B::InnerBackend, D>) -> Vec<f32> {
+    tensor.into_data().convert::<f32>().to_vec().unwrap()
+}
+
+fn assert_close(what: &str, actual: &[f32], expected: &[f32]) {
+    assert_eq!(actual.len(), expected.len(), "{what}: lengths");
+    for (index, (a, e)) in actual.iter().zip(expected).enumerate() {
+        assert!(
+            relative_eq!(a, e, epsilon = 1e-6, max_relative = 1e-5),
+            "{what}[{index}]: accumulated {a}, whole batch {e}"
+        );
+    }
+}
+
+/// The whole batch's loss and the gradient of each of `inputs`, against the same from the
+/// micro-batches: `part(rows, inputs)` is a micro-batch's `LossSum`, `normalizer(rows)` its
+/// normaliser from the targets alone (to check it against `forward_sum`'s).
+/// Returns the whole batch's loss and the mean of the micro-batches' own means, for the caller
+/// to compare.
+fn check_accumulation<B: AutodiffBackend, const N: usize>(
+    what: &str,
+    inputs: [Tensor<B, 2>; N],
+    whole: impl Fn(&[Tensor<B, 2>; N]) -> Tensor<B, 1>,
+    part: impl Fn(Range<usize>, &[Tensor<B, 2>; N]) -> LossSum<B>,
+    normalizer: impl Fn(Range<usize>) -> Normalizer<B>,
+) -> (f32, f32) {
+    let inputs = inputs.map(|input| input.require_grad());
+    let whole_value = whole(&inputs);
+    let expected_value = whole_value.clone().into_scalar().elem::<f32>();
+    let gradients = whole_value.backward();
+    let expected_gradients = inputs
+        .each_ref()
+        .map(|input| values::<B, 2>(input.grad(&gradients).unwrap()));
+
+    let total = PARTS
+        .iter()
+        .map(|rows| normalizer(rows.clone()))
+        .reduce(|a, b| a + b)
+        .unwrap();
+    let mut value = 0.0;
+    let mut mean_of_means = 0.0;
+    let mut accumulated: [Option<Tensor<B::InnerBackend, 2>>; N] = [const { None }; N];
+    for rows in PARTS {
+        let sum = part(rows.clone(), &inputs);
+        let own_total = values::<B, 1>(sum.normalizer.total().inner());
+        let from_targets = values::<B, 1>(normalizer(rows.clone()).total().inner());
+        assert_eq!(own_total, from_targets, "{what} {rows:?}: normaliser");
+        mean_of_means += sum.clone().mean().into_scalar().elem::<f32>() / PARTS.len() as f32;
+        let part_value = sum.mean_over(total.clone());
+        value += part_value.clone().into_scalar().elem::<f32>();
+        let gradients = part_value.backward();
+        for (sum, input) in accumulated.iter_mut().zip(&inputs) {
+            let gradient = input.grad(&gradients).unwrap();
+            *sum = Some(match sum.take() {
+                Some(sum) => sum + gradient,
+                None => gradient,
+            });
+        }
+    }
+    assert!(
+        relative_eq!(value, expected_value, epsilon = 1e-6, max_relative = 1e-5),
+        "{what}: accumulated {value}, whole batch {expected_value}"
+    );
+    for (index, (gradient, expected)) in
+        accumulated.into_iter().zip(&expected_gradients).enumerate()
+    {
+        assert_close(
+            &format!("{what}: gradient of input {index}"),
+            &values::<B, 2>(gradient.unwrap()),
+            expected,
+        );
+    }
+    (expected_value, mean_of_means)
+}
+
+/// Cross entropy with class weights, ignored targets, label smoothing and z-loss: the weighted
+/// mean over non-ignored targets, whose denominator differs from micro-batch to micro-batch.
+fn cross_entropy_with_weights_and_ignored_targets<B: AutodiffBackend>(device: &B::Device) {
+    let loss = CrossEntropyLossConfig::new()
+        .with_weight(Some(vec![0.5, 2.0, 1.0, 3.0]))
+        .with_label_smoothing(0.1)
+        .with_z_loss(1e-2)
+        .init::<B>(device);
+    let targets = targets::<B>(device);
+    let (whole, mean_of_means) = check_accumulation(
+        "cross entropy",
+        [floats::<B, 2>([ROWS, CLASSES], 1, device)],
+        |[logits]| loss.forward(logits.clone(), targets.clone()),
+        |rows, [logits]| {
+            loss.forward_sum(
+                logits.clone().slice(rows.clone()),
+                targets.clone().slice(rows),
+            )
+        },
+        |rows| loss.normalizer(targets.clone().slice(rows)),
+    );
+    assert!(
+        (mean_of_means - whole).abs() > 1e-2 * whole.abs(),
+        "the plain mean of means {mean_of_means} should differ from {whole}"
+    );
+}
+
+/// NLL with class weights and ignored targets.
+fn nll_with_weights_and_ignored_targets<B: AutodiffBackend>(device: &B::Device) {
+    let loss = NllLossConfig::new()
+        .with_weight(Some(vec![1.0, 0.25, 2.0, 1.5]))
+        .init::<B>(device);
+    let targets = targets::<B>(device);
+    check_accumulation(
+        "nll",
+        [floats::<B, 2>([ROWS, CLASSES], 2, device)],
+        |[log_probs]| loss.forward(log_probs.clone(), targets.clone()),
+        |rows, [log_probs]| {
+            loss.forward_sum(
+                log_probs.clone().slice(rows.clone()),
+                targets.clone().slice(rows),
+            )
+        },
+        |rows| loss.normalizer(targets.clone().slice(rows)),
+    );
+}
+
+/// BCE with logits with `weight` and `pos_weight`: the mean over elements, micro-batches of
+/// uneven sizes; both inputs differentiated.
+fn bce_with_logits_with_weights<B: AutodiffBackend>(device: &B::Device) {
+    let loss = BinaryCrossEntropyWithLogitsLossConfig::new()
+        .with_weight(Some(vec![0.5, 1.0, 2.0, 1.5]))
+        .with_pos_weight(Some(vec![3.0, 1.0, 0.5, 2.0]))
+        .init::<B>(device);
+    let targets = floats::<B, 2>([ROWS, CLASSES], 3, device)
+        .abs()
+        .clamp_max(1.0);
+    check_accumulation(
+        "bce with logits",
+        [floats::<B, 2>([ROWS, CLASSES], 4, device), targets],
+        |[logits, targets]| loss.forward(logits.clone(), targets.clone()),
+        |rows, [logits, targets]| {
+            loss.forward_sum(
+                logits.clone().slice(rows.clone()),
+                targets.clone().slice(rows),
+            )
+        },
+        |rows| Normalizer::elements(rows.len() * CLASSES, device),
+    );
+}
+
+/// Fused linear cross entropy with weights and ignored targets: hidden states, projection and
+/// bias differentiated, the projection's gradient summed over micro-batches.
+fn fused_linear_cross_entropy_with_weights<B: AutodiffBackend>(device: &B::Device) {
+    let loss = FusedLinearCrossEntropyLossConfig::new()
+        .with_cross_entropy(
+            CrossEntropyLossConfig::new().with_weight(Some(vec![1.0, 2.0, 0.5, 1.0])),
+        )
+        .with_chunk_size(2)
+        .init::<B>(device);
+    let targets = targets::<B>(device);
+    let bias = |bias: &Tensor<B, 2>| Some(bias.clone().reshape([CLASSES]));
+    check_accumulation(
+        "fused linear cross entropy",
+        [
+            floats::<B, 2>([ROWS, 3], 5, device),
+            floats::<B, 2>([CLASSES, 3], 6, device),
+            floats::<B, 2>([1, CLASSES], 7, device),
+        ],
+        |[hidden, projection, b]| {
+            loss.forward(hidden.clone(), projection.clone(), bias(b), targets.clone())
+        },
+        |rows, [hidden, projection, b]| {
+            loss.forward_sum(
+                hidden.clone().slice(rows.clone()),
+                projection.clone(),
+                bias(b),
+                targets.clone().slice(rows),
+            )
+        },
+        |rows| loss.normalizer(targets.clone().slice(rows)),
+    );
+}
+
+/// MSE (an element-wise loss through the shared assembly): micro-batches of uneven sizes.
+fn mse_over_uneven_micro_batches<B: AutodiffBackend>(device: &B::Device) {
+    let loss = MseLossConfig::new().init::<B>(device);
+    check_accumulation(
+        "mse",
+        [
+            floats::<B, 2>([ROWS, CLASSES], 8, device),
+            floats::<B, 2>([ROWS, CLASSES], 9, device),
+        ],
+        |[input, target]| loss.forward(input.clone(), target.clone()),
+        |rows, [input, target]| {
+            loss.forward_sum(
+                input.clone().slice(rows.clone()),
+                target.clone().slice(rows),
+            )
+        },
+        |rows| Normalizer::elements(rows.len() * CLASSES, device),
+    );
+}
+
+/// Every target ignored in every micro-batch: the mean over nothing is 0 with a zero gradient,
+/// as for the whole batch.
+fn nothing_valid_anywhere<B: AutodiffBackend>(device: &B::Device) {
+    let loss = CrossEntropyLossConfig::new().init::<B>(device);
+    let ignored =
+        Tensor::<B, 1, Int>::from_data(TensorData::new(vec![-100i64; ROWS], [ROWS]), device);
+    check_accumulation(
+        "cross entropy, every target ignored",
+        [floats::<B, 2>([ROWS, CLASSES], 10, device)],
+        |[logits]| loss.forward(logits.clone(), ignored.clone()),
+        |rows, [logits]| {
+            loss.forward_sum(
+                logits.clone().slice(rows.clone()),
+                ignored.clone().slice(rows),
+            )
+        },
+        |rows| loss.normalizer(ignored.clone().slice(rows)),
+    );
+}
+
+on_every_backend!(
+    cross_entropy_with_weights_and_ignored_targets,
+    nll_with_weights_and_ignored_targets,
+    bce_with_logits_with_weights,
+    fused_linear_cross_entropy_with_weights,
+    mse_over_uneven_micro_batches,
+    nothing_valid_anywhere,
+);
