@@ -264,7 +264,84 @@ fn nothing_valid_anywhere<B: AutodiffBackend>(device: &B::Device) {
     );
 }
 
+/// The softmax focal loss and Poly-1 with class weights and ignored targets: cross entropy's
+/// weighted mean (the focal loss's `alpha` stays out of the normaliser).
+fn focal_and_poly_with_weights_and_ignored_targets<B: AutodiffBackend>(device: &B::Device) {
+    let weight = Some(vec![0.5, 2.0, 1.0, 3.0]);
+    let focal = SoftmaxFocalLossConfig::new()
+        .with_alpha(Some(vec![0.25, 1.0, 0.5, 0.75]))
+        .with_weight(weight.clone())
+        .init::<B>(device);
+    let poly = PolyLossConfig::new()
+        .with_cross_entropy(
+            CrossEntropyLossConfig::new()
+                .with_weight(weight)
+                .with_label_smoothing(0.1),
+        )
+        .with_epsilon(2.0)
+        .init::<B>(device);
+    let targets = targets::<B>(device);
+    check_accumulation(
+        "softmax focal",
+        [floats::<B, 2>([ROWS, CLASSES], 7, device)],
+        |[logits]| focal.forward(logits.clone(), targets.clone()),
+        |rows, [logits]| {
+            focal.forward_sum(
+                logits.clone().slice(rows.clone()),
+                targets.clone().slice(rows),
+            )
+        },
+        |rows| focal.normalizer(targets.clone().slice(rows)),
+    );
+    check_accumulation(
+        "poly-1",
+        [floats::<B, 2>([ROWS, CLASSES], 8, device)],
+        |[logits]| poly.forward(logits.clone(), targets.clone()),
+        |rows, [logits]| {
+            poly.forward_sum(
+                logits.clone().slice(rows.clone()),
+                targets.clone().slice(rows),
+            )
+        },
+        |rows| poly.normalizer(targets.clone().slice(rows)),
+    );
+}
+
+/// The distillation term (the student differentiated, the teacher a constant) and the
+/// Jensen-Shannon divergence (both inputs differentiated): means over rows.
+fn distillation_and_js_div<B: AutodiffBackend>(device: &B::Device) {
+    let distillation = DistillationLossConfig::new()
+        .with_temperature(3.0)
+        .init::<B>(device);
+    let teacher = floats::<B, 2>([ROWS, CLASSES], 9, device);
+    check_accumulation(
+        "distillation",
+        [floats::<B, 2>([ROWS, CLASSES], 10, device)],
+        |[student]| distillation.forward(student.clone(), teacher.clone()),
+        |rows, [student]| {
+            distillation.forward_sum(
+                student.clone().slice(rows.clone()),
+                teacher.clone().slice(rows),
+            )
+        },
+        |rows| Normalizer::elements(rows.len(), device),
+    );
+    let js_div = JsDivLossConfig::new().init::<B>(device);
+    check_accumulation(
+        "jensen-shannon",
+        [
+            floats::<B, 2>([ROWS, CLASSES], 11, device),
+            floats::<B, 2>([ROWS, CLASSES], 12, device),
+        ],
+        |[p, q]| js_div.forward(p.clone(), q.clone()),
+        |rows, [p, q]| js_div.forward_sum(p.clone().slice(rows.clone()), q.clone().slice(rows)),
+        |rows| Normalizer::elements(rows.len(), device),
+    );
+}
+
 on_every_backend!(
+    focal_and_poly_with_weights_and_ignored_targets,
+    distillation_and_js_div,
     cross_entropy_with_weights_and_ignored_targets,
     nll_with_weights_and_ignored_targets,
     bce_with_logits_with_weights,

@@ -7,10 +7,12 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
 use crate::classification::{CrossEntropyLoss, CrossEntropyLossConfig};
-use crate::mechanics::class_targets::{CLASS_DIM, ClassIndexTargets, LogSoftmax};
-use crate::mechanics::gradient::{
-    Constant, dim_sum_gradient_carrier, needs_gradient, with_gradient,
+use crate::mechanics::assembly::Elementwise;
+use crate::mechanics::class_targets::{
+    CLASS_DIM, ClassIndexTargets, LogSoftmax, class_index_normalizer,
 };
+use crate::mechanics::gradient::{Constant, needs_gradient};
+use crate::mechanics::reduction::{LossSum, Normalizer};
 use crate::mechanics::validation::fail_option;
 
 const LOSS: &str = "PolyLoss";
@@ -124,12 +126,40 @@ impl<B: Backend> PolyLoss<B> {
         targets: Tensor<B, DT, Int>,
     ) -> Tensor<B, 1> {
         let batch_size = logits.dims()[0];
+        self.cross_entropy
+            .reduction
+            .finish(self.forward_sum(logits, targets), batch_size)
+    }
+
+    /// The sum of the losses and its normaliser, cross entropy's (the summed class weight of
+    /// the non-ignored targets), whose [`mean`](LossSum::mean) is the `Mean` reduction: to
+    /// divide by the normaliser of a larger batch (see [`LossSum`]).
+    ///
+    /// # Panics
+    /// As [`CrossEntropyLoss::forward`].
+    pub fn forward_sum<const D: usize, const DT: usize>(
+        &self,
+        logits: Tensor<B, D>,
+        targets: Tensor<B, DT, Int>,
+    ) -> LossSum<B> {
         let (losses, targets) = self.losses(logits, targets);
-        self.cross_entropy.reduction.reduce_weighted(
-            losses,
-            batch_size,
-            targets.total_weight(),
-            targets.valid_count(),
+        losses.summed_over(targets.normalizer())
+    }
+
+    /// The normaliser of [`forward_sum`](Self::forward_sum) for these targets, from the targets
+    /// alone: [`CrossEntropyLoss::normalizer`] of the nested cross entropy.
+    ///
+    /// # Panics
+    /// As [`CrossEntropyLoss::normalizer`], naming this loss.
+    pub fn normalizer<const DT: usize>(&self, targets: Tensor<B, DT, Int>) -> Normalizer<B> {
+        let cross_entropy = &self.cross_entropy;
+        class_index_normalizer(
+            LOSS,
+            "logits",
+            targets,
+            cross_entropy.weight.as_ref(),
+            cross_entropy.ignore_index,
+            cross_entropy.check_targets,
         )
     }
 
@@ -142,16 +172,19 @@ impl<B: Backend> PolyLoss<B> {
         logits: Tensor<B, D>,
         targets: Tensor<B, DT, Int>,
     ) -> Tensor<B, DT> {
-        self.losses(logits, targets).0.squeeze_dim(CLASS_DIM)
+        self.losses(logits, targets)
+            .0
+            .unreduced()
+            .squeeze_dim(CLASS_DIM)
     }
 
-    /// Per-position losses with the class dimension kept (size 1), with their closed-form
-    /// gradient attached, and the prepared targets.
+    /// Per-position losses with the class dimension kept (size 1) and their closed-form
+    /// gradient, and the prepared targets.
     fn losses<const D: usize, const DT: usize>(
         &self,
         logits: Tensor<B, D>,
         targets: Tensor<B, DT, Int>,
-    ) -> (Tensor<B, D>, ClassIndexTargets<B, D>) {
+    ) -> (Elementwise<B, D>, ClassIndexTargets<B, D>) {
         let cross_entropy = &self.cross_entropy;
         let num_classes = logits.dims()[CLASS_DIM] as f64;
         let smoothing = cross_entropy.label_smoothing as f64;
@@ -179,19 +212,15 @@ impl<B: Backend> PolyLoss<B> {
             + smoothing * (num_classes - 1.0) / num_classes;
         let poly = targets.zero_ignored(miss * targets.weights.clone() * epsilon);
 
-        let carrier = ce_gradient.and_then(|ce_gradient| {
-            dim_sum_gradient_carrier(
-                &logits,
-                || {
-                    let row_scale = targets.zero_ignored(
-                        target_prob * targets.weights.clone() * (epsilon * (1.0 - smoothing)),
-                    );
-                    let probs_part = log_softmax.into_scaled_probs(row_scale.clone());
-                    ce_gradient + targets.add_at_targets(probs_part, row_scale.neg())
-                },
-                CLASS_DIM,
-            )
+        // Cross entropy's gradient is there exactly when the logits need one.
+        let gradient = ce_gradient.map(|ce_gradient| {
+            let row_scale = targets.zero_ignored(
+                target_prob * targets.weights.clone() * (epsilon * (1.0 - smoothing)),
+            );
+            let probs_part = log_softmax.into_scaled_probs(row_scale.clone());
+            ce_gradient + targets.add_at_targets(probs_part, row_scale.neg())
         });
-        (with_gradient(ce_losses + poly, carrier), targets)
+        let losses = Elementwise::new(ce_losses + poly).computed_gradient(&logits, gradient);
+        (losses, targets)
     }
 }

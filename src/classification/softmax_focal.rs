@@ -6,10 +6,13 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
-use crate::mechanics::class_targets::{CLASS_DIM, ClassIndexTargets, LogSoftmax};
-use crate::mechanics::gradient::{Constant, dim_sum_gradient_carrier, with_gradient};
+use crate::mechanics::assembly::Elementwise;
+use crate::mechanics::class_targets::{
+    CLASS_DIM, ClassIndexTargets, LogSoftmax, class_index_normalizer,
+};
+use crate::mechanics::gradient::Constant;
 use crate::mechanics::indexing::gather;
-use crate::mechanics::reduction::Reduction;
+use crate::mechanics::reduction::{LossSum, Normalizer, Reduction};
 use crate::mechanics::validation::{check_weight_len, check_weight_option, fail_option};
 use crate::multilabel::logistic::pow_non_negative;
 
@@ -160,12 +163,39 @@ impl<B: Backend> SoftmaxFocalLoss<B> {
         targets: Tensor<B, DT, Int>,
     ) -> Tensor<B, 1> {
         let batch_size = logits.dims()[0];
+        self.reduction
+            .finish(self.forward_sum(logits, targets), batch_size)
+    }
+
+    /// The sum of the losses and its normaliser, the summed class weight of the non-ignored
+    /// targets, whose [`mean`](LossSum::mean) is the `Mean` reduction: to divide by the
+    /// normaliser of a larger batch (see [`LossSum`]).
+    ///
+    /// # Panics
+    /// As [`forward`](Self::forward).
+    pub fn forward_sum<const D: usize, const DT: usize>(
+        &self,
+        logits: Tensor<B, D>,
+        targets: Tensor<B, DT, Int>,
+    ) -> LossSum<B> {
         let (losses, targets) = self.losses(logits, targets);
-        self.reduction.reduce_weighted(
-            losses,
-            batch_size,
-            targets.total_weight(),
-            targets.valid_count(),
+        losses.summed_over(targets.normalizer())
+    }
+
+    /// The normaliser of [`forward_sum`](Self::forward_sum) for these targets, from the targets
+    /// alone (`alpha` does not enter it), as [`CrossEntropyLoss::normalizer`](crate::CrossEntropyLoss::normalizer).
+    ///
+    /// # Panics
+    /// With class weights (and `check_targets`), if a target is outside `[0, C)` and is not
+    /// `ignore_index`.
+    pub fn normalizer<const DT: usize>(&self, targets: Tensor<B, DT, Int>) -> Normalizer<B> {
+        class_index_normalizer(
+            LOSS,
+            "logits",
+            targets,
+            self.weight.as_ref(),
+            self.ignore_index,
+            self.check_targets,
         )
     }
 
@@ -178,16 +208,19 @@ impl<B: Backend> SoftmaxFocalLoss<B> {
         logits: Tensor<B, D>,
         targets: Tensor<B, DT, Int>,
     ) -> Tensor<B, DT> {
-        self.losses(logits, targets).0.squeeze_dim(CLASS_DIM)
+        self.losses(logits, targets)
+            .0
+            .unreduced()
+            .squeeze_dim(CLASS_DIM)
     }
 
-    /// Per-position losses with the class dimension kept (size 1), with their closed-form
-    /// gradient attached, and the prepared targets.
+    /// Per-position losses with the class dimension kept (size 1) and their closed-form
+    /// gradient, and the prepared targets.
     fn losses<const D: usize, const DT: usize>(
         &self,
         logits: Tensor<B, D>,
         targets: Tensor<B, DT, Int>,
-    ) -> (Tensor<B, D>, ClassIndexTargets<B, D>) {
+    ) -> (Elementwise<B, D>, ClassIndexTargets<B, D>) {
         let dims = logits.dims();
         let targets = ClassIndexTargets::new(
             LOSS,
@@ -221,28 +254,24 @@ impl<B: Backend> SoftmaxFocalLoss<B> {
         let losses =
             targets.zero_ignored(-(scale.clone() * modulation.clone() * target_log_prob.clone()));
 
-        let carrier = dim_sum_gradient_carrier(
-            &logits,
-            || {
-                let mut row_scale = modulation;
-                if gamma > 0.0 {
-                    // q^(γ - 1), with its limit 0 · ∞ → 0 where q = 0 and γ < 1 (log p_y is 0
-                    // there, and the product's limit is 0).
-                    let power = if gamma >= 1.0 {
-                        pow_non_negative(miss, gamma - 1.0)
-                    } else {
-                        let miss_is_zero = miss.clone().equal_elem(0.0);
-                        miss.powf_scalar(gamma - 1.0).mask_fill(miss_is_zero, 0.0)
-                    };
-                    row_scale = row_scale - power * target_prob * target_log_prob * gamma;
-                }
-                let row_scale = targets.zero_ignored(row_scale * scale);
-                let probs_part = log_softmax.into_scaled_probs(row_scale.clone());
-                targets.add_at_targets(probs_part, row_scale.neg())
-            },
-            CLASS_DIM,
-        );
-        (with_gradient(losses, carrier), targets)
+        let losses = Elementwise::new(losses).gradient(&logits, || {
+            let mut row_scale = modulation;
+            if gamma > 0.0 {
+                // q^(γ - 1), with its limit 0 · ∞ → 0 where q = 0 and γ < 1 (log p_y is 0
+                // there, and the product's limit is 0).
+                let power = if gamma >= 1.0 {
+                    pow_non_negative(miss, gamma - 1.0)
+                } else {
+                    let miss_is_zero = miss.clone().equal_elem(0.0);
+                    miss.powf_scalar(gamma - 1.0).mask_fill(miss_is_zero, 0.0)
+                };
+                row_scale = row_scale - power * target_prob * target_log_prob * gamma;
+            }
+            let row_scale = targets.zero_ignored(row_scale * scale);
+            let probs_part = log_softmax.into_scaled_probs(row_scale.clone());
+            targets.add_at_targets(probs_part, row_scale.neg())
+        });
+        (losses, targets)
     }
 }
 

@@ -7,12 +7,13 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
+use crate::mechanics::assembly::Elementwise;
 use crate::mechanics::class_targets::{
     CLASS_DIM, LogSoftmax, check_has_class_dim, check_reduced_rank,
 };
-use crate::mechanics::gradient::{Constant, dim_sum_gradient_carrier, with_gradient};
+use crate::mechanics::gradient::Constant;
 use crate::mechanics::numerics::log1p;
-use crate::mechanics::reduction::{Reduction, sum_dim};
+use crate::mechanics::reduction::{LossSum, Reduction, sum_dim};
 use crate::mechanics::validation::check_same_shape;
 
 const LOSS: &str = "JsDivLoss";
@@ -113,7 +114,20 @@ impl<B: Backend> JsDivLoss<B> {
     ) -> Tensor<B, 1> {
         let batch_size = logits_p.dims()[0];
         self.reduction
-            .reduce(self.divergences(logits_p, logits_q), batch_size)
+            .finish(self.forward_sum(logits_p, logits_q), batch_size)
+    }
+
+    /// The sum of the divergences and their count (positions), whose [`mean`](LossSum::mean)
+    /// is the `Mean` reduction: to divide by the count of a larger batch (see [`LossSum`]).
+    ///
+    /// # Panics
+    /// As [`forward`](Self::forward).
+    pub fn forward_sum<const D: usize>(
+        &self,
+        logits_p: Tensor<B, D>,
+        logits_q: Tensor<B, D>,
+    ) -> LossSum<B> {
+        self.divergences(logits_p, logits_q).summed()
     }
 
     /// The divergence at every position: `(N)` or `(N, d1, ..., dk)`.
@@ -126,16 +140,18 @@ impl<B: Backend> JsDivLoss<B> {
         logits_q: Tensor<B, D>,
     ) -> Tensor<B, DT> {
         check_reduced_rank::<D, DT>(LOSS);
-        self.divergences(logits_p, logits_q).squeeze_dim(CLASS_DIM)
+        self.divergences(logits_p, logits_q)
+            .unreduced()
+            .squeeze_dim(CLASS_DIM)
     }
 
-    /// The divergence at every position, the class dimension kept (size 1), with both inputs'
-    /// closed-form gradients attached.
+    /// The divergence at every position, the class dimension kept (size 1), and both inputs'
+    /// closed-form gradients.
     fn divergences<const D: usize>(
         &self,
         logits_p: Tensor<B, D>,
         logits_q: Tensor<B, D>,
-    ) -> Tensor<B, D> {
+    ) -> Elementwise<B, D> {
         let dims = logits_p.dims();
         check_has_class_dim(LOSS, "logits_p", &dims);
         check_same_shape(LOSS, "logits_q", "logits_p", &dims, &logits_q.dims());
@@ -152,11 +168,9 @@ impl<B: Backend> JsDivLoss<B> {
         let q_kl = sum_dim(q.weighted(q_gaps.clone()), CLASS_DIM);
         let divergences = (p_kl.clone() + q_kl.clone()) * 0.5;
 
-        let p_carrier =
-            dim_sum_gradient_carrier(&logits_p, || p.weighted(p_gaps - p_kl) * 0.5, CLASS_DIM);
-        let q_carrier =
-            dim_sum_gradient_carrier(&logits_q, || q.weighted(q_gaps - q_kl) * 0.5, CLASS_DIM);
-        with_gradient(with_gradient(divergences, p_carrier), q_carrier)
+        Elementwise::new(divergences)
+            .gradient(&logits_p, || p.weighted(p_gaps - p_kl) * 0.5)
+            .gradient(&logits_q, || q.weighted(q_gaps - q_kl) * 0.5)
     }
 }
 

@@ -7,13 +7,12 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
 use crate::classification::{CrossEntropyLoss, CrossEntropyLossConfig};
+use crate::mechanics::assembly::Elementwise;
 use crate::mechanics::class_targets::{
     CLASS_DIM, ClassIndexTargets, LogSoftmax, check_has_class_dim, check_reduced_rank,
 };
-use crate::mechanics::gradient::{
-    Constant, dim_sum_gradient_carrier, needs_gradient, with_gradient,
-};
-use crate::mechanics::reduction::{Reduction, sum_dim};
+use crate::mechanics::gradient::{Constant, needs_gradient};
+use crate::mechanics::reduction::{LossSum, Reduction, sum_dim};
 use crate::mechanics::validation::{check_same_shape, check_weight_option, fail_option};
 
 const LOSS: &str = "DistillationLoss";
@@ -186,10 +185,25 @@ impl<B: Backend> DistillationLoss<B> {
         teacher_logits: Tensor<B, D>,
     ) -> Tensor<B, 1> {
         let batch_size = student_logits.dims()[0];
-        self.reduction.reduce(
-            self.distillation_terms(student_logits, teacher_logits),
-            batch_size,
-        )
+        self.reduction
+            .finish(self.forward_sum(student_logits, teacher_logits), batch_size)
+    }
+
+    /// The sum of the distillation terms and their count (positions), whose
+    /// [`mean`](LossSum::mean) is the `Mean` reduction: to divide by the count of a larger batch
+    /// (see [`LossSum`]). The mixture of [`forward_with_targets`](Self::forward_with_targets)
+    /// has two normalisers (positions, and the cross entropy's weight total): accumulate it as
+    /// this sum and [`CrossEntropyLoss::forward_sum`] apart.
+    ///
+    /// # Panics
+    /// As [`forward`](Self::forward).
+    pub fn forward_sum<const D: usize>(
+        &self,
+        student_logits: Tensor<B, D>,
+        teacher_logits: Tensor<B, D>,
+    ) -> LossSum<B> {
+        self.distillation_terms(student_logits, teacher_logits)
+            .summed()
     }
 
     /// The distillation term at every position: `(N)` or `(N, d1, ..., dk)`.
@@ -203,6 +217,7 @@ impl<B: Backend> DistillationLoss<B> {
     ) -> Tensor<B, DT> {
         check_reduced_rank::<D, DT>(LOSS);
         self.distillation_terms(student_logits, teacher_logits)
+            .unreduced()
             .squeeze_dim(CLASS_DIM)
     }
 
@@ -219,17 +234,14 @@ impl<B: Backend> DistillationLoss<B> {
         targets: Tensor<B, DT, Int>,
     ) -> Tensor<B, 1> {
         let batch_size = student_logits.dims()[0];
-        let distillation = self.reduction.reduce(
-            self.distillation_terms(student_logits.clone(), teacher_logits),
+        let distillation = self.reduction.finish(
+            self.forward_sum(student_logits.clone(), teacher_logits),
             batch_size,
         );
         let (hard, targets) = self.hard_label_terms(student_logits, targets);
-        let hard = self.reduction.reduce_weighted(
-            hard,
-            batch_size,
-            targets.total_weight(),
-            targets.valid_count(),
-        );
+        let hard = self
+            .reduction
+            .finish(hard.summed_over(targets.normalizer()), batch_size);
         distillation * self.alpha as f64 + hard * (1.0 - self.alpha as f64)
     }
 
@@ -244,18 +256,21 @@ impl<B: Backend> DistillationLoss<B> {
         teacher_logits: Tensor<B, D>,
         targets: Tensor<B, DT, Int>,
     ) -> Tensor<B, DT> {
-        let distillation = self.distillation_terms(student_logits.clone(), teacher_logits);
+        let distillation = self
+            .distillation_terms(student_logits.clone(), teacher_logits)
+            .unreduced();
         let (hard, _) = self.hard_label_terms(student_logits, targets);
+        let hard = hard.unreduced();
         (distillation * self.alpha as f64 + hard * (1.0 - self.alpha as f64)).squeeze_dim(CLASS_DIM)
     }
 
-    /// `T² · KL(p || q)` at every position, the class dimension kept (size 1), with the
-    /// student's closed-form gradient attached.
+    /// `T² · KL(p || q)` at every position, the class dimension kept (size 1), and the
+    /// student's closed-form gradient.
     fn distillation_terms<const D: usize>(
         &self,
         student_logits: Tensor<B, D>,
         teacher_logits: Tensor<B, D>,
-    ) -> Tensor<B, D> {
+    ) -> Elementwise<B, D> {
         let dims = student_logits.dims();
         check_has_class_dim(LOSS, "student_logits", &dims);
         check_same_shape(
@@ -276,24 +291,19 @@ impl<B: Backend> DistillationLoss<B> {
             .mask_fill(teacher_zero, 0.0);
         let terms = sum_dim(kl, CLASS_DIM) * (temperature * temperature);
 
-        let carrier = dim_sum_gradient_carrier(
-            &student_logits,
-            || {
-                let scale = student.max.ones_like() * temperature;
-                student.into_scaled_probs(scale) - teacher_probs * temperature
-            },
-            CLASS_DIM,
-        );
-        with_gradient(terms, carrier)
+        Elementwise::new(terms).gradient(&student_logits, || {
+            let scale = student.max.ones_like() * temperature;
+            student.into_scaled_probs(scale) - teacher_probs * temperature
+        })
     }
 
-    /// The hard-label cross entropy at every position, the class dimension kept (size 1), with
-    /// its closed-form gradient attached, and the prepared targets.
+    /// The hard-label cross entropy at every position, the class dimension kept (size 1), its
+    /// closed-form gradient, and the prepared targets.
     fn hard_label_terms<const D: usize, const DT: usize>(
         &self,
         student_logits: Tensor<B, D>,
         targets: Tensor<B, DT, Int>,
-    ) -> (Tensor<B, D>, ClassIndexTargets<B, D>) {
+    ) -> (Elementwise<B, D>, ClassIndexTargets<B, D>) {
         let cross_entropy = &self.cross_entropy;
         // Prepared here rather than by the cross entropy, so that errors name this loss.
         let targets = ClassIndexTargets::new(
@@ -310,8 +320,7 @@ impl<B: Backend> DistillationLoss<B> {
             &targets,
             needs_gradient(&student_logits),
         );
-        let carrier = gradient
-            .and_then(|gradient| dim_sum_gradient_carrier(&student_logits, || gradient, CLASS_DIM));
-        (with_gradient(losses, carrier), targets)
+        let losses = Elementwise::new(losses).computed_gradient(&student_logits, gradient);
+        (losses, targets)
     }
 }
