@@ -7,6 +7,7 @@ pub mod backends;
 mod mechanics;
 
 pub mod classification;
+pub mod contrastive;
 pub mod embedding;
 pub mod margin;
 pub mod multilabel;
@@ -14,6 +15,7 @@ pub mod regression;
 pub mod sequence;
 
 pub use classification::*;
+pub use contrastive::*;
 pub use embedding::*;
 pub use margin::*;
 pub use mechanics::reduction::{LossSum, Normalizer, Reduction};
