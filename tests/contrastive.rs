@@ -53,6 +53,60 @@ fn nt_xent<B: Lane>(device: &B::Device) {
     }
 }
 
+/// `forward_views` of the fixture's two-view batches (labels `[0..N, 0..N]`): the two halves
+/// of the embeddings as the views, against pml's value and gradient for every reduction.
+fn nt_xent_views<B: Lane>(device: &B::Device) {
+    let fixture = load_fixture("contrastive");
+    let two_views = |case: &Value| {
+        let labels = Array::from_json(&case["inputs"]["labels"]).data;
+        let half = labels.len() / 2;
+        labels.len().is_multiple_of(2)
+            && (0..labels.len()).all(|row| labels[row] == (row % half) as f64)
+    };
+    let view_cases: Vec<&Value> = method_cases(&fixture, "ntxent")
+        .into_iter()
+        .filter(|case| two_views(case))
+        .collect();
+    assert!(!view_cases.is_empty(), "an NT-Xent case of two views");
+    for case in view_cases {
+        let name = case["name"].as_str().expect("a case name");
+        let embeddings = Array::from_json(&case["inputs"]["embeddings"]);
+        let half = embeddings.shape[0] / 2;
+        for reduction in REDUCTIONS {
+            let loss = nt_xent_config(case, reduction).init::<B>(device);
+            let rows = embeddings.float::<B, 2>(device);
+            let view_a = B::track(rows.clone().slice(0..half));
+            let view_b = B::track(rows.slice(half..2 * half));
+            let value = loss.forward_views(view_a.clone(), view_b.clone());
+            let expected = number(&case["expected"][key(reduction)]);
+            assert_scalar(
+                &format!("{name} views {}", key(reduction)),
+                value.to_data(),
+                expected,
+                F32,
+            );
+            if reduction == Reduction::BatchMean {
+                continue; // no gradient recorded
+            }
+            if let Some(gradients) = B::backward(value) {
+                let gradient = |view: &burn::tensor::Tensor<B, 2>| {
+                    let data = B::grad(view, &gradients).expect("a gradient");
+                    data.iter::<f64>().collect::<Vec<_>>()
+                };
+                let both = [gradient(&view_a), gradient(&view_b)].concat();
+                let actual = burn::tensor::TensorData::new(both, embeddings.shape.clone());
+                let expected = Array::from_json(&case["grads"][key(reduction)]["embeddings"]);
+                assert_close(
+                    &format!("{name} views grad[{}]", key(reduction)),
+                    actual,
+                    &expected,
+                    GRADIENT,
+                );
+            }
+        }
+    }
+}
+
 /// NT-Xent of a batch without a positive pair: pml's zero loss and zero gradient for every
 /// reduction, and no unreduced loss. Apart from the replay, which differentiates the unreduced
 /// output too: backward from that empty output (a zero loss repeated 0 times) reaches no input
@@ -135,8 +189,20 @@ fn clip<B: Lane>(device: &B::Device) {
     }
 }
 
-on_every_backend!(nt_xent, nt_xent_without_positive_pairs, supcon, clip);
-on_every_plain_backend!(nt_xent, nt_xent_without_positive_pairs, supcon, clip);
+on_every_backend!(
+    nt_xent,
+    nt_xent_views,
+    nt_xent_without_positive_pairs,
+    supcon,
+    clip
+);
+on_every_plain_backend!(
+    nt_xent,
+    nt_xent_views,
+    nt_xent_without_positive_pairs,
+    supcon,
+    clip
+);
 
 /// Every option and degenerate batch the fixture promises is in it (a guard against a
 /// generator edit that silently drops a case).
@@ -326,6 +392,9 @@ mod errors {
                 nt_xent_nan_temperature:
                     "NtXentLoss: option `temperature` expected a finite value greater than 0, got NaN"
                     => NtXentLossConfig::new().with_temperature(f32::NAN).init::<B>(&device()),
+                nt_xent_views_shape:
+                    "NtXentLoss: `view_b` expected shape [4, 2] (the shape of `view_a`), got [3, 2]"
+                    => nt_xent().forward_views(floats([4, 2], 1.0), floats([3, 2], 1.0)),
                 nt_xent_labels_shape:
                     "NtXentLoss: `labels` expected shape [4] (one label per row of `embeddings`), got [3]"
                     => nt_xent().forward(floats([4, 2], 1.0), classes(&[0, 1, 0])),

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::classification::{CrossEntropyLoss, CrossEntropyLossConfig};
 use crate::mechanics::reduction::{LossSum, Reduction, sum};
-use crate::mechanics::validation::check_positive_option;
+use crate::mechanics::validation::{check_positive_option, check_same_shape};
 
 const LOSS: &str = "NtXentLoss";
 
@@ -72,9 +72,10 @@ enum PairLosses<B: Backend> {
 /// closed-form gradient with respect to the logits); the similarities are differentiated by
 /// autodiff.
 ///
-/// For SimCLR's two views of `N` samples, stack the views into `(2N, D)` and label row `i` and
-/// row `N + i` alike (`labels = [0, 1, .., N-1, 0, 1, .., N-1]`): each row then has one positive
-/// and `2N - 2` negatives, the NT-Xent of Chen et al. with `2N` positive pairs.
+/// For SimCLR's two views of `N` samples, [`forward_views`](Self::forward_views) stacks the views
+/// into `(2N, D)` and labels row `i` and row `N + i` alike
+/// (`labels = [0, 1, .., N-1, 0, 1, .., N-1]`): each row then has one positive and `2N - 2`
+/// negatives, the NT-Xent of Chen et al. over its `2N` positive pairs.
 ///
 /// # Reduction
 /// - `Mean`: the mean over the positive pairs, pml's default `MeanReducer`.
@@ -89,6 +90,7 @@ enum PairLosses<B: Backend> {
 /// - labels: `(M)`, `Int`, any values (only equality matters)
 /// - unreduced output: `(P)`, one loss per positive pair, ordered by anchor then positive (pml's
 ///   `torch.where` order)
+/// - `forward_views`: two views `(N, D)`, the same shape
 ///
 /// The labels are read back from the device (`M` integers) to list the positive pairs. Only
 /// cosine similarity is supported (pml's default `distance`); pml's miners, `indices_tuple`,
@@ -142,6 +144,20 @@ impl<B: Backend> NtXentLoss<B> {
             .finish(self.forward_sum(embeddings, labels), batch_size)
     }
 
+    /// The loss of SimCLR's two views of `N` samples, reduced with the configured reduction:
+    /// [`forward`](Self::forward) of the `2N` rows `[view_a; view_b]` labelled
+    /// `[0, .., N-1, 0, .., N-1]`, so that row `i` of one view is the only positive of row `i`
+    /// of the other and every other row is a negative.
+    ///
+    /// # Panics
+    /// If `view_b`'s shape differs from `view_a`'s.
+    pub fn forward_views(&self, view_a: Tensor<B, 2>, view_b: Tensor<B, 2>) -> Tensor<B, 1> {
+        check_same_shape(LOSS, "view_b", "view_a", &view_a.dims(), &view_b.dims());
+        let samples = Tensor::<B, 1, Int>::arange(0..view_a.dims()[0] as i64, &view_a.device());
+        let labels = Tensor::cat(vec![samples.clone(), samples], 0);
+        self.forward(Tensor::cat(vec![view_a, view_b], 0), labels)
+    }
+
     /// The sum of the positive pairs' losses and their number, whose
     /// [`mean`](LossSum::mean) is the `Mean` reduction (0 without a positive pair): to divide
     /// by the number of positive pairs of a larger batch (see [`LossSum`]).
@@ -162,7 +178,7 @@ impl<B: Backend> NtXentLoss<B> {
     }
 
     /// The loss of every positive pair, shape `(P)`, ordered by anchor then positive; zeros
-    /// where pml returns its zero loss (no negative pair).
+    /// where pml returns its zero loss (one label only; every label distinct gives `P = 0`).
     ///
     /// # Panics
     /// As [`forward`](Self::forward).
