@@ -63,6 +63,9 @@ impl ClipLossConfig {
 /// - `Sum`: the sum over the pairs (`N` times `Mean`).
 /// - `BatchMean`: that sum over `N`, the same as `Mean`.
 ///
+/// `forward_sum` gives the sum and `N`, as every loss; but the losses of micro-batches are not
+/// those of their union, since each pair's negatives are the other pairs of its own batch.
+///
 /// # Shapes
 /// - image_features, text_features: `(N, D)`, the same shape
 /// - logit_scale: `(1)`

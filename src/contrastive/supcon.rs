@@ -133,6 +133,10 @@ impl<B: Backend> SupConLoss<B> {
     /// [`mean`](LossSum::mean) is the `Mean` reduction (0 without such an anchor): to divide by
     /// the count of a larger batch (see [`LossSum`]).
     ///
+    /// Unlike an element-wise loss, the losses of micro-batches are not those of their union:
+    /// each anchor's positives and negatives come from its own micro-batch only. The normaliser
+    /// makes the mean of several batches exact over the terms they hold, not a larger batch.
+    ///
     /// # Panics
     /// As [`forward`](Self::forward).
     pub fn forward_sum(&self, embeddings: Tensor<B, 2>, labels: Tensor<B, 1, Int>) -> LossSum<B> {
