@@ -7,6 +7,7 @@ pub mod backends;
 mod mechanics;
 
 pub mod classification;
+pub mod contrastive;
 pub mod distillation;
 pub mod embedding;
 pub mod margin;
@@ -15,6 +16,7 @@ pub mod regression;
 pub mod sequence;
 
 pub use classification::*;
+pub use contrastive::*;
 pub use distillation::*;
 pub use embedding::*;
 pub use margin::*;

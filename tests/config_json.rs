@@ -13,12 +13,13 @@ use std::path::{Path, PathBuf};
 use burn::config::Config;
 use burn_losses::{
     AsymmetricLossConfig, BinaryCrossEntropyLossConfig, BinaryCrossEntropyWithLogitsLossConfig,
-    CosineDistance, CosineEmbeddingLossConfig, CrossEntropyLossConfig, CtcLossConfig,
-    FusedLinearCrossEntropyLossConfig, GaussianNllLossConfig, HingeEmbeddingLossConfig,
-    HuberLossConfig, KlDivLossConfig, L1LossConfig, MarginRankingLossConfig, MseLossConfig,
-    MultiLabelMarginLossConfig, MultiLabelSoftMarginLossConfig, MultiMarginLossConfig,
-    NllLossConfig, PairwiseDistance, PoissonNllLossConfig, Reduction, SigmoidFocalLossConfig,
-    SmoothL1LossConfig, SoftMarginLossConfig, TripletMarginLossConfig,
+    ClipLossConfig, CosineDistance, CosineEmbeddingLossConfig, CrossEntropyLossConfig,
+    CtcLossConfig, FusedLinearCrossEntropyLossConfig, GaussianNllLossConfig,
+    HingeEmbeddingLossConfig, HuberLossConfig, KlDivLossConfig, L1LossConfig,
+    MarginRankingLossConfig, MseLossConfig, MultiLabelMarginLossConfig,
+    MultiLabelSoftMarginLossConfig, MultiMarginLossConfig, NllLossConfig, NtXentLossConfig,
+    PairwiseDistance, PoissonNllLossConfig, Reduction, SigmoidFocalLossConfig, SmoothL1LossConfig,
+    SoftMarginLossConfig, SupConLossConfig, TripletMarginLossConfig,
     TripletMarginWithDistanceLossConfig, ZlprLossConfig,
 };
 use burn_losses::{
@@ -353,6 +354,26 @@ fn cases() -> Vec<Case> {
                 .with_reduction(Reduction::Sum)
                 .with_check_targets(false),
             CtcLossConfig::new(),
+        ),
+        // Contrastive.
+        case(
+            "NtXentLossConfig",
+            NtXentLossConfig::new()
+                .with_temperature(0.5)
+                .with_reduction(Reduction::Sum),
+            NtXentLossConfig::new(),
+        ),
+        case(
+            "SupConLossConfig",
+            SupConLossConfig::new()
+                .with_temperature(0.07)
+                .with_reduction(Reduction::BatchMean),
+            SupConLossConfig::new(),
+        ),
+        case(
+            "ClipLossConfig",
+            ClipLossConfig::new().with_reduction(Reduction::Sum),
+            ClipLossConfig::new(),
         ),
         // The reduction on its own: every variant but the default.
         case("Reduction", Reduction::Sum, Reduction::Mean),
