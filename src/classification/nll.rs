@@ -6,11 +6,11 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
 use crate::backends::kernels::{self, NllInputs};
-use crate::mechanics::assembly::Elementwise;
-use crate::mechanics::class_targets::{CLASS_DIM, ClassIndexTargets, class_index_normalizer};
+use crate::mechanics::assembly::{Elementwise, class_index_forwards};
+use crate::mechanics::class_targets::{CLASS_DIM, ClassIndexTargets};
 use crate::mechanics::gradient::needs_gradient;
 use crate::mechanics::indexing::gather;
-use crate::mechanics::reduction::{LossSum, Normalizer, Reduction};
+use crate::mechanics::reduction::Reduction;
 use crate::mechanics::validation::check_weight_option;
 
 const LOSS: &str = "NllLoss";
@@ -88,66 +88,12 @@ pub struct NllLoss<B: Backend> {
 }
 
 impl<B: Backend> NllLoss<B> {
-    /// The loss reduced with the configured reduction.
-    ///
-    /// # Panics
-    /// If `DT != D - 1`, the target shape is not the input's shape without dimension 1, the
-    /// class weights do not have length C, or a target is outside `[0, C)` and is not
-    /// `ignore_index`.
-    pub fn forward<const D: usize, const DT: usize>(
-        &self,
-        log_probs: Tensor<B, D>,
-        targets: Tensor<B, DT, Int>,
-    ) -> Tensor<B, 1> {
-        let batch_size = log_probs.dims()[0];
-        self.reduction
-            .finish(self.forward_sum(log_probs, targets), batch_size)
-    }
-
-    /// The sum of the losses and its normaliser, the summed class weight of the non-ignored
-    /// targets, whose [`mean`](LossSum::mean) is the `Mean` reduction: to divide by the
-    /// normaliser of a larger batch (see [`LossSum`]).
-    ///
-    /// # Panics
-    /// As [`forward`](Self::forward).
-    pub fn forward_sum<const D: usize, const DT: usize>(
-        &self,
-        log_probs: Tensor<B, D>,
-        targets: Tensor<B, DT, Int>,
-    ) -> LossSum<B> {
-        let (losses, targets) = self.losses(log_probs, targets);
-        losses.summed_over(targets.normalizer())
-    }
-
-    /// The normaliser of [`forward_sum`](Self::forward_sum) for these targets, from the targets
-    /// alone: the summed class weight of the non-ignored ones (their count without `weight`),
-    /// to add up over micro-batches before any forward pass (see [`LossSum`]).
-    ///
-    /// # Panics
-    /// With class weights (and `check_targets`), if a target is outside `[0, C)` and is not
-    /// `ignore_index`; without them the targets are checked by the forward pass.
-    pub fn normalizer<const DT: usize>(&self, targets: Tensor<B, DT, Int>) -> Normalizer<B> {
-        class_index_normalizer(
-            LOSS,
-            "log_probs",
-            targets,
-            self.weight.as_ref(),
-            self.ignore_index,
-            self.check_targets,
-        )
-    }
-
-    /// The loss at every position: shape `(N)` or `(N, d1, ..., dk)`; ignored positions are 0.
-    pub fn forward_no_reduction<const D: usize, const DT: usize>(
-        &self,
-        log_probs: Tensor<B, D>,
-        targets: Tensor<B, DT, Int>,
-    ) -> Tensor<B, DT> {
-        self.losses(log_probs, targets)
-            .0
-            .unreduced()
-            .squeeze_dim(CLASS_DIM)
-    }
+    class_index_forwards!(
+        log_probs,
+        panics: "If `DT != D - 1`, the target shape is not the input's shape without dimension 1, \
+         the class weights do not have length C, or a target is outside `[0, C)` and is \
+         not `ignore_index`."
+    );
 
     /// The loss of every position (class dimension kept) and its gradient, and the prepared
     /// targets.

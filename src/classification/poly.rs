@@ -7,12 +7,9 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
 use crate::classification::{CrossEntropyLoss, CrossEntropyLossConfig};
-use crate::mechanics::assembly::Elementwise;
-use crate::mechanics::class_targets::{
-    CLASS_DIM, ClassIndexTargets, LogSoftmax, class_index_normalizer,
-};
+use crate::mechanics::assembly::{Elementwise, class_index_forwards};
+use crate::mechanics::class_targets::{CLASS_DIM, ClassIndexTargets, LogSoftmax};
 use crate::mechanics::gradient::{Constant, needs_gradient};
-use crate::mechanics::reduction::{LossSum, Normalizer};
 use crate::mechanics::validation::fail_option;
 
 const LOSS: &str = "PolyLoss";
@@ -116,67 +113,12 @@ pub struct PolyLoss<B: Backend> {
 }
 
 impl<B: Backend> PolyLoss<B> {
-    /// The loss reduced with the cross entropy's reduction.
-    ///
-    /// # Panics
-    /// As [`CrossEntropyLoss::forward`].
-    pub fn forward<const D: usize, const DT: usize>(
-        &self,
-        logits: Tensor<B, D>,
-        targets: Tensor<B, DT, Int>,
-    ) -> Tensor<B, 1> {
-        let batch_size = logits.dims()[0];
-        self.cross_entropy
-            .reduction
-            .finish(self.forward_sum(logits, targets), batch_size)
-    }
-
-    /// The sum of the losses and its normaliser, cross entropy's (the summed class weight of
-    /// the non-ignored targets), whose [`mean`](LossSum::mean) is the `Mean` reduction: to
-    /// divide by the normaliser of a larger batch (see [`LossSum`]).
-    ///
-    /// # Panics
-    /// As [`CrossEntropyLoss::forward`].
-    pub fn forward_sum<const D: usize, const DT: usize>(
-        &self,
-        logits: Tensor<B, D>,
-        targets: Tensor<B, DT, Int>,
-    ) -> LossSum<B> {
-        let (losses, targets) = self.losses(logits, targets);
-        losses.summed_over(targets.normalizer())
-    }
-
-    /// The normaliser of [`forward_sum`](Self::forward_sum) for these targets, from the targets
-    /// alone: [`CrossEntropyLoss::normalizer`] of the nested cross entropy.
-    ///
-    /// # Panics
-    /// As [`CrossEntropyLoss::normalizer`], naming this loss.
-    pub fn normalizer<const DT: usize>(&self, targets: Tensor<B, DT, Int>) -> Normalizer<B> {
-        let cross_entropy = &self.cross_entropy;
-        class_index_normalizer(
-            LOSS,
-            "logits",
-            targets,
-            cross_entropy.weight.as_ref(),
-            cross_entropy.ignore_index,
-            cross_entropy.check_targets,
-        )
-    }
-
-    /// The loss at every position: shape `(N)` or `(N, d1, ..., dk)`; ignored positions are 0.
-    ///
-    /// # Panics
-    /// As [`CrossEntropyLoss::forward`].
-    pub fn forward_no_reduction<const D: usize, const DT: usize>(
-        &self,
-        logits: Tensor<B, D>,
-        targets: Tensor<B, DT, Int>,
-    ) -> Tensor<B, DT> {
-        self.losses(logits, targets)
-            .0
-            .unreduced()
-            .squeeze_dim(CLASS_DIM)
-    }
+    class_index_forwards!(
+        logits, options: cross_entropy,
+        panics: "If `DT != D - 1`, the target shape is not the logits' shape without dimension 1, \
+         the class weights do not have length C, or a target is outside `[0, C)` and is \
+         not `ignore_index`."
+    );
 
     /// Per-position losses with the class dimension kept (size 1) and their closed-form
     /// gradient, and the prepared targets.

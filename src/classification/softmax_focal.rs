@@ -6,13 +6,11 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
-use crate::mechanics::assembly::Elementwise;
-use crate::mechanics::class_targets::{
-    CLASS_DIM, ClassIndexTargets, LogSoftmax, class_index_normalizer,
-};
+use crate::mechanics::assembly::{Elementwise, class_index_forwards};
+use crate::mechanics::class_targets::{CLASS_DIM, ClassIndexTargets, LogSoftmax};
 use crate::mechanics::gradient::Constant;
 use crate::mechanics::indexing::gather;
-use crate::mechanics::reduction::{LossSum, Normalizer, Reduction};
+use crate::mechanics::reduction::Reduction;
 use crate::mechanics::validation::{check_weight_len, check_weight_option, fail_option};
 use crate::multilabel::logistic::pow_non_negative;
 
@@ -151,68 +149,12 @@ pub struct SoftmaxFocalLoss<B: Backend> {
 }
 
 impl<B: Backend> SoftmaxFocalLoss<B> {
-    /// The loss reduced with the configured reduction.
-    ///
-    /// # Panics
-    /// If `DT != D - 1`, the target shape is not the logits' shape without dimension 1, `alpha`
-    /// or `weight` does not have length C, or a target is outside `[0, C)` and is not
-    /// `ignore_index`.
-    pub fn forward<const D: usize, const DT: usize>(
-        &self,
-        logits: Tensor<B, D>,
-        targets: Tensor<B, DT, Int>,
-    ) -> Tensor<B, 1> {
-        let batch_size = logits.dims()[0];
-        self.reduction
-            .finish(self.forward_sum(logits, targets), batch_size)
-    }
-
-    /// The sum of the losses and its normaliser, the summed class weight of the non-ignored
-    /// targets, whose [`mean`](LossSum::mean) is the `Mean` reduction: to divide by the
-    /// normaliser of a larger batch (see [`LossSum`]).
-    ///
-    /// # Panics
-    /// As [`forward`](Self::forward).
-    pub fn forward_sum<const D: usize, const DT: usize>(
-        &self,
-        logits: Tensor<B, D>,
-        targets: Tensor<B, DT, Int>,
-    ) -> LossSum<B> {
-        let (losses, targets) = self.losses(logits, targets);
-        losses.summed_over(targets.normalizer())
-    }
-
-    /// The normaliser of [`forward_sum`](Self::forward_sum) for these targets, from the targets
-    /// alone (`alpha` does not enter it), as [`CrossEntropyLoss::normalizer`](crate::CrossEntropyLoss::normalizer).
-    ///
-    /// # Panics
-    /// With class weights (and `check_targets`), if a target is outside `[0, C)` and is not
-    /// `ignore_index`.
-    pub fn normalizer<const DT: usize>(&self, targets: Tensor<B, DT, Int>) -> Normalizer<B> {
-        class_index_normalizer(
-            LOSS,
-            "logits",
-            targets,
-            self.weight.as_ref(),
-            self.ignore_index,
-            self.check_targets,
-        )
-    }
-
-    /// The loss at every position: shape `(N)` or `(N, d1, ..., dk)`; ignored positions are 0.
-    ///
-    /// # Panics
-    /// As [`forward`](Self::forward).
-    pub fn forward_no_reduction<const D: usize, const DT: usize>(
-        &self,
-        logits: Tensor<B, D>,
-        targets: Tensor<B, DT, Int>,
-    ) -> Tensor<B, DT> {
-        self.losses(logits, targets)
-            .0
-            .unreduced()
-            .squeeze_dim(CLASS_DIM)
-    }
+    class_index_forwards!(
+        logits,
+        panics: "If `DT != D - 1`, the target shape is not the logits' shape without dimension 1, \
+         `alpha` or `weight` does not have length C, or a target is outside `[0, C)` and \
+         is not `ignore_index`."
+    );
 
     /// Per-position losses with the class dimension kept (size 1) and their closed-form
     /// gradient, and the prepared targets.

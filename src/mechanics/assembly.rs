@@ -185,3 +185,84 @@ macro_rules! reduced_forward {
     };
 }
 pub(crate) use reduced_forward;
+
+/// `forward`, `forward_sum`, `normalizer` and `forward_no_reduction` of a loss of an input
+/// `(N, C, d1, ..., dk)` and class-index targets `(N, d1, ..., dk)` whose `Mean` is cross
+/// entropy's weighted mean over the non-ignored targets, from its
+/// `losses(input, targets) -> (Elementwise, ClassIndexTargets)` method (the class dimension kept
+/// with size 1) and the `reduction`, `weight`, `ignore_index` and `check_targets` fields of
+/// `self` (or of `self.$options`, a nested `CrossEntropyLoss`). `panics` documents the bad
+/// inputs of the forward passes.
+macro_rules! class_index_forwards {
+    ($input:ident $(, options: $options:ident)?, panics: $panics:literal) => {
+        /// The loss reduced with the configured reduction.
+        ///
+        /// # Panics
+        #[doc = $panics]
+        pub fn forward<const D: usize, const DT: usize>(
+            &self,
+            $input: burn::tensor::Tensor<B, D>,
+            targets: burn::tensor::Tensor<B, DT, burn::tensor::Int>,
+        ) -> burn::tensor::Tensor<B, 1> {
+            let batch_size = $input.dims()[0];
+            self$(.$options)?
+                .reduction
+                .finish(self.forward_sum($input, targets), batch_size)
+        }
+
+        /// The sum of the losses and its normaliser, the summed class weight of the non-ignored
+        /// targets, whose [`mean`](crate::LossSum::mean) is the `Mean` reduction: to divide by
+        /// the normaliser of a larger batch (see [`LossSum`](crate::LossSum)).
+        ///
+        /// # Panics
+        #[doc = $panics]
+        pub fn forward_sum<const D: usize, const DT: usize>(
+            &self,
+            $input: burn::tensor::Tensor<B, D>,
+            targets: burn::tensor::Tensor<B, DT, burn::tensor::Int>,
+        ) -> $crate::LossSum<B> {
+            let (losses, targets) = self.losses($input, targets);
+            losses.summed_over(targets.normalizer())
+        }
+
+        /// The normaliser of [`forward_sum`](Self::forward_sum) for these targets, from the
+        /// targets alone: the summed class weight of the non-ignored ones (their count without
+        /// `weight`), to add up over micro-batches before any forward pass (see
+        /// [`LossSum`](crate::LossSum)).
+        ///
+        /// # Panics
+        /// With class weights (and `check_targets`), if a target is outside `[0, C)` and is not
+        /// `ignore_index`; without them the targets are checked by the forward pass.
+        pub fn normalizer<const DT: usize>(
+            &self,
+            targets: burn::tensor::Tensor<B, DT, burn::tensor::Int>,
+        ) -> $crate::Normalizer<B> {
+            let options = &self$(.$options)?;
+            $crate::mechanics::class_targets::class_index_normalizer(
+                LOSS,
+                stringify!($input),
+                targets,
+                options.weight.as_ref(),
+                options.ignore_index,
+                options.check_targets,
+            )
+        }
+
+        /// The loss at every position: shape `(N)` or `(N, d1, ..., dk)`; ignored positions are
+        /// 0.
+        ///
+        /// # Panics
+        #[doc = $panics]
+        pub fn forward_no_reduction<const D: usize, const DT: usize>(
+            &self,
+            $input: burn::tensor::Tensor<B, D>,
+            targets: burn::tensor::Tensor<B, DT, burn::tensor::Int>,
+        ) -> burn::tensor::Tensor<B, DT> {
+            self.losses($input, targets)
+                .0
+                .unreduced()
+                .squeeze_dim($crate::mechanics::class_targets::CLASS_DIM)
+        }
+    };
+}
+pub(crate) use class_index_forwards;
