@@ -7,15 +7,15 @@
 //! those of `CrossEntropyLoss::index_values` and `index_gradient`.
 
 use burn::tensor::backend::Backend;
-use burn::tensor::{DType, Tensor};
+use burn::tensor::Tensor;
 use num_traits::NumCast;
 use rayon::prelude::*;
 
 use crate::backends::kernels::{IndexCrossEntropy, IndexCrossEntropyInputs};
 
 use super::{
-    FloatKernel, KernelFloat, int_values, lane_max, lane_sum, lane_sum_weighted, run_on_values,
-    small_values, tensor_of,
+    ClassKernelCall, FloatKernel, KernelFloat, int_values, lane_max, lane_sum, lane_sum_weighted,
+    run_on_values, small_values, tensor_of,
 };
 
 /// The loss of `(N, C)` or `(N, C, d1, ..., dk)` logits on NdArray; `None` on other backends
@@ -25,29 +25,16 @@ pub(crate) fn index_cross_entropy<B: Backend, const D: usize>(
     inputs: IndexCrossEntropyInputs<'_, B, D>,
     with_gradient: bool,
 ) -> Option<IndexCrossEntropy<B, D>> {
-    let kernel = Kernel {
-        dims: logits.dims(),
-        inputs: &inputs,
-        with_gradient,
-        device: logits.device(),
-        dtype: logits.dtype(),
-    };
-    run_on_values(logits, kernel)
+    run_on_values(logits, ClassKernelCall::on(logits, &inputs, with_gradient))
 }
 
-struct Kernel<'a, B: Backend, const D: usize> {
-    dims: [usize; D],
-    inputs: &'a IndexCrossEntropyInputs<'a, B, D>,
-    with_gradient: bool,
-    device: B::Device,
-    dtype: DType,
-}
-
-impl<B: Backend, const D: usize> FloatKernel for Kernel<'_, B, D> {
+impl<'a, B: Backend, const D: usize> FloatKernel
+    for ClassKernelCall<'a, B, D, IndexCrossEntropyInputs<'a, B, D>>
+{
     type Output = IndexCrossEntropy<B, D>;
 
     fn run<E: KernelFloat>(self, logits: &[E]) -> Self::Output {
-        let Kernel {
+        let ClassKernelCall {
             dims,
             inputs,
             with_gradient,

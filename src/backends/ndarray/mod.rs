@@ -219,6 +219,29 @@ pub(crate) fn lane_max<E: KernelFloat>(values: &[E]) -> E {
     rest.iter().fold(max, |max, &value| max.max(value))
 }
 
+/// A class-dimension kernel's call on a float tensor of shape `dims`: its other inputs, whether it
+/// also computes the gradient, and the device and float type of its outputs.
+pub(crate) struct ClassKernelCall<'a, B: Backend, const D: usize, Inputs> {
+    pub dims: [usize; D],
+    pub inputs: &'a Inputs,
+    pub with_gradient: bool,
+    pub device: B::Device,
+    pub dtype: DType,
+}
+
+impl<'a, B: Backend, const D: usize, Inputs> ClassKernelCall<'a, B, D, Inputs> {
+    /// The call on `tensor`'s shape, device and float type.
+    pub fn on(tensor: &Tensor<B, D>, inputs: &'a Inputs, with_gradient: bool) -> Self {
+        Self {
+            dims: tensor.dims(),
+            inputs,
+            with_gradient,
+            device: tensor.device(),
+            dtype: tensor.dtype(),
+        }
+    }
+}
+
 /// A kernel over the row-major values of one float tensor, in its own element type.
 pub(crate) trait FloatKernel {
     type Output;

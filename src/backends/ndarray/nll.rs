@@ -3,11 +3,13 @@
 //! `-w` written at each target. The formulas are those of `NllLoss::losses`.
 
 use burn::tensor::backend::Backend;
-use burn::tensor::{DType, Tensor};
+use burn::tensor::Tensor;
 
 use crate::backends::kernels::{Nll, NllInputs};
 
-use super::{FloatKernel, KernelFloat, int_values, run_on_values, small_values, tensor_of};
+use super::{
+    ClassKernelCall, FloatKernel, KernelFloat, int_values, run_on_values, small_values, tensor_of,
+};
 
 /// The loss on NdArray; `None` on other backends or layouts.
 pub(crate) fn nll<B: Backend, const D: usize>(
@@ -15,25 +17,15 @@ pub(crate) fn nll<B: Backend, const D: usize>(
     inputs: NllInputs<'_, B, D>,
     with_gradient: bool,
 ) -> Option<Nll<B, D>> {
-    let kernel = Kernel {
-        dims: log_probs.dims(),
-        inputs: &inputs,
-        with_gradient,
-        device: log_probs.device(),
-        dtype: log_probs.dtype(),
-    };
-    run_on_values(log_probs, kernel)
+    run_on_values(
+        log_probs,
+        ClassKernelCall::on(log_probs, &inputs, with_gradient),
+    )
 }
 
-struct Kernel<'a, B: Backend, const D: usize> {
-    dims: [usize; D],
-    inputs: &'a NllInputs<'a, B, D>,
-    with_gradient: bool,
-    device: B::Device,
-    dtype: DType,
-}
-
-impl<B: Backend, const D: usize> FloatKernel for Kernel<'_, B, D> {
+impl<'a, B: Backend, const D: usize> FloatKernel
+    for ClassKernelCall<'a, B, D, NllInputs<'a, B, D>>
+{
     type Output = Nll<B, D>;
 
     fn run<E: KernelFloat>(self, log_probs: &[E]) -> Self::Output {
