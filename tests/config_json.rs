@@ -23,7 +23,8 @@ use burn_losses::{
     TripletMarginWithDistanceLossConfig, ZlprLossConfig,
 };
 use burn_losses::{
-    DistillationLossConfig, JsDivLossConfig, PolyLossConfig, SoftmaxFocalLossConfig,
+    DiceLossConfig, DistillationLossConfig, JsDivLossConfig, PolyLossConfig,
+    SoftmaxFocalLossConfig, TverskyLossConfig,
 };
 
 /// A row's round trip, given a scratch directory: `Err` says what failed.
@@ -374,6 +375,36 @@ fn cases() -> Vec<Case> {
             "ClipLossConfig",
             ClipLossConfig::new().with_reduction(Reduction::Sum),
             ClipLossConfig::new(),
+        ),
+        // Segmentation.
+        case(
+            "DiceLossConfig",
+            DiceLossConfig::new()
+                .with_include_background(false)
+                .with_softmax(true)
+                .with_squared_pred(true)
+                .with_jaccard(true)
+                .with_smooth_nr(0.0)
+                .with_smooth_dr(1e-6)
+                .with_batch(true)
+                .with_weight(Some(vec![0.5, 2.0]))
+                .with_soft_label(true)
+                .with_reduction(Reduction::Sum),
+            DiceLossConfig::new(),
+        ),
+        case(
+            "TverskyLossConfig",
+            TverskyLossConfig::new()
+                .with_include_background(false)
+                .with_sigmoid(true)
+                .with_alpha(0.3)
+                .with_beta(0.7)
+                .with_smooth_nr(1.0)
+                .with_smooth_dr(1.0)
+                .with_batch(true)
+                .with_soft_label(true)
+                .with_reduction(Reduction::BatchMean),
+            TverskyLossConfig::new(),
         ),
         // The reduction on its own: every variant but the default.
         case("Reduction", Reduction::Sum, Reduction::Mean),
