@@ -23,8 +23,8 @@ use burn_losses::{
     TripletMarginWithDistanceLossConfig, ZlprLossConfig,
 };
 use burn_losses::{
-    DiceLossConfig, DistillationLossConfig, JsDivLossConfig, PolyLossConfig,
-    SoftmaxFocalLossConfig, TverskyLossConfig,
+    DiceLossConfig, DiceWeight, DistillationLossConfig, GeneralizedDiceLossConfig, JsDivLossConfig,
+    PolyLossConfig, SoftmaxFocalLossConfig, TverskyLossConfig,
 };
 
 /// A row's round trip, given a scratch directory: `Err` says what failed.
@@ -406,6 +406,22 @@ fn cases() -> Vec<Case> {
                 .with_reduction(Reduction::BatchMean),
             TverskyLossConfig::new(),
         ),
+        case(
+            "GeneralizedDiceLossConfig",
+            GeneralizedDiceLossConfig::new()
+                .with_include_background(false)
+                .with_softmax(true)
+                .with_w_type(DiceWeight::Simple)
+                .with_smooth_nr(0.5)
+                .with_smooth_dr(0.25)
+                .with_batch(true)
+                .with_soft_label(true)
+                .with_reduction(Reduction::Sum),
+            GeneralizedDiceLossConfig::new(),
+        ),
+        // The channel weighting on its own: every variant but the default.
+        case("DiceWeight", DiceWeight::Simple, DiceWeight::Square),
+        case("DiceWeight", DiceWeight::Uniform, DiceWeight::Square),
         // The reduction on its own: every variant but the default.
         case("Reduction", Reduction::Sum, Reduction::Mean),
         case("Reduction", Reduction::BatchMean, Reduction::Mean),

@@ -66,6 +66,28 @@ fn tversky_config(case: &Value, reduction: Reduction) -> TverskyLossConfig {
         .with_reduction(reduction)
 }
 
+fn generalized_dice_config(case: &Value, reduction: Reduction) -> GeneralizedDiceLossConfig {
+    let w_type = match case["options"]["w_type"].as_str() {
+        None | Some("square") => DiceWeight::Square,
+        Some("simple") => DiceWeight::Simple,
+        Some("uniform") => DiceWeight::Uniform,
+        Some(other) => panic!("unknown w_type {other:?}"),
+    };
+    GeneralizedDiceLossConfig::new()
+        .with_include_background(
+            case["options"]["include_background"].is_null()
+                || option_flag(case, "include_background"),
+        )
+        .with_sigmoid(option_flag(case, "sigmoid"))
+        .with_softmax(option_flag(case, "softmax"))
+        .with_w_type(w_type)
+        .with_smooth_nr(option_number(case, "smooth_nr", 1e-5))
+        .with_smooth_dr(option_number(case, "smooth_dr", 1e-5))
+        .with_batch(option_flag(case, "batch"))
+        .with_soft_label(option_flag(case, "soft_label"))
+        .with_reduction(reduction)
+}
+
 fn index_target(case: &Value) -> bool {
     case["options"]["target"] == "index"
 }
@@ -98,6 +120,7 @@ macro_rules! overlap_case {
 
 overlap_case!(dice_case, dice_config);
 overlap_case!(tversky_case, tversky_config);
+overlap_case!(generalized_dice_case, generalized_dice_config);
 
 fn dice<B: Lane>(device: &B::Device) {
     let fixture = load_fixture("dice");
@@ -110,6 +133,13 @@ fn tversky<B: Lane>(device: &B::Device) {
     let fixture = load_fixture("tversky");
     for case in cases(&fixture) {
         by_rank!(input_rank(case) => tversky_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
+    }
+}
+
+fn generalized_dice<B: Lane>(device: &B::Device) {
+    let fixture = load_fixture("generalized_dice");
+    for case in cases(&fixture) {
+        by_rank!(input_rank(case) => generalized_dice_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
     }
 }
 
@@ -213,10 +243,11 @@ fn batch_output_is_one_row<B: Lane>(device: &B::Device) {
 on_every_backend!(
     dice,
     tversky,
+    generalized_dice,
     dice_over_micro_batches,
     batch_output_is_one_row
 );
-on_every_plain_backend!(dice, tversky, batch_output_is_one_row);
+on_every_plain_backend!(dice, tversky, generalized_dice, batch_output_is_one_row);
 
 /// Every option and shape family the fixtures promise is in them (a guard against a generator
 /// edit that silently drops a case).
@@ -224,6 +255,7 @@ on_every_plain_backend!(dice, tversky, batch_output_is_one_row);
 fn fixtures_cover_the_options() {
     let dice = load_fixture("dice");
     let tversky = load_fixture("tversky");
+    let generalized_dice = load_fixture("generalized_dice");
     for (fixture, options) in [
         (
             &dice,
@@ -247,6 +279,18 @@ fn fixtures_cover_the_options() {
                 "softmax",
                 "alpha",
                 "beta",
+                "batch",
+                "soft_label",
+                "smooth_nr",
+                "include_background",
+            ][..],
+        ),
+        (
+            &generalized_dice,
+            &[
+                "sigmoid",
+                "softmax",
+                "w_type",
                 "batch",
                 "soft_label",
                 "smooth_nr",
@@ -284,6 +328,8 @@ mod gradients {
     use super::common::gradcheck::{gradcheck, indices, tensor, uniform};
 
     const SHAPE: [usize; 4] = [2, 3, 2, 2];
+    /// Class 1 is absent from the second sample (an empty channel: an infinite generalized Dice
+    /// weight, replaced).
     const CLASSES: [i64; 8] = [0, 2, 1, 1, 2, 0, 0, 2];
 
     fn targets() -> burn::tensor::Tensor<B, 3, burn::tensor::Int> {
@@ -345,6 +391,32 @@ mod gradients {
                 gradcheck(&format!("Dice {name} none"), &logits, SHAPE, |x| {
                     (loss.forward_no_reduction(x, tensor(&soft, SHAPE)) * upstream.clone()).sum()
                 });
+            }
+        }
+
+        fn generalized_dice() {
+            let logits = uniform(24, -2.0, 2.0, 76);
+            let soft = uniform(24, 0.05, 0.95, 77);
+            let upstream = tensor(&uniform(2, 0.5, 1.5, 78), [2]);
+            for w_type in [DiceWeight::Square, DiceWeight::Simple, DiceWeight::Uniform] {
+                for batch in [false, true] {
+                    let config = GeneralizedDiceLossConfig::new()
+                        .with_softmax(true)
+                        .with_w_type(w_type)
+                        .with_batch(batch);
+                    let name = format!("GeneralizedDice {w_type:?} batch {batch}");
+                    for reduction in REDUCTIONS {
+                        let loss = config.clone().with_reduction(reduction).init::<B>(&Default::default());
+                        gradcheck(&format!("{name} {reduction:?} indices"), &logits, SHAPE, |x| {
+                            loss.forward_indices(x, targets())
+                        });
+                    }
+                    let loss = config.with_soft_label(true).init::<B>(&Default::default());
+                    let upstream = upstream.clone().slice(0..if batch { 1 } else { 2 });
+                    gradcheck(&format!("{name} soft label none"), &logits, SHAPE, |x| {
+                        (loss.forward_no_reduction(x, tensor(&soft, SHAPE)) * upstream.clone()).sum()
+                    });
+                }
             }
         }
 
@@ -441,6 +513,16 @@ mod errors {
                 dice_batch_sums_without_batch:
                     "DiceLoss: `batch_sums` expected the option `batch` (one Dice over the batch), got `batch` false"
                     => dice().batch_sums(floats([2, 3, 4], 0.5), floats([2, 3, 4], 1.0)),
+                generalized_dice_two_activations:
+                    "GeneralizedDiceLoss: option `softmax` expected false when `sigmoid` is true, got true"
+                    => GeneralizedDiceLossConfig::new().with_sigmoid(true).with_softmax(true).init::<B>(&device()),
+                generalized_dice_infinite_smooth_nr:
+                    "GeneralizedDiceLoss: option `smooth_nr` expected a finite value, got inf"
+                    => GeneralizedDiceLossConfig::new().with_smooth_nr(f32::INFINITY).init::<B>(&device()),
+                generalized_dice_softmax_one_channel:
+                    "GeneralizedDiceLoss: `input` expected at least 2 channels with `softmax` (a softmax over one channel is 1), got 1 channel"
+                    => GeneralizedDiceLossConfig::new().with_softmax(true).init::<B>(&device())
+                        .forward(floats([2, 1, 4], 0.5), floats([2, 1, 4], 1.0)),
                 tversky_two_activations:
                     "TverskyLoss: option `softmax` expected false when `sigmoid` is true, got true"
                     => TverskyLossConfig::new().with_sigmoid(true).with_softmax(true).init::<B>(&device()),

@@ -1,5 +1,5 @@
-//! Segmentation losses over `(N, C, d1, ..., dk)` predictions: the Dice and Tversky overlap
-//! losses as MONAI computes them. Each compares, per sample and channel (or per channel over the
+//! Segmentation losses over `(N, C, d1, ..., dk)` predictions: the Dice, generalized Dice and
+//! Tversky overlap losses as MONAI computes them. Each compares, per sample and channel (or per channel over the
 //! whole batch), the prediction's mass, the target's mass and their overlap; see
 //! [`OverlapSums`].
 //!
@@ -7,9 +7,11 @@
 //! gradients are Burn's autodiff of the formulas.
 
 mod dice;
+mod generalized_dice;
 mod tversky;
 
 pub use dice::*;
+pub use generalized_dice::*;
 pub use tversky::*;
 
 use burn::tensor::activation::{log_sigmoid, softmax};
