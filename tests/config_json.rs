@@ -23,8 +23,9 @@ use burn_losses::{
     TripletMarginWithDistanceLossConfig, ZlprLossConfig,
 };
 use burn_losses::{
-    DiceLossConfig, DiceWeight, DistillationLossConfig, GeneralizedDiceLossConfig, JsDivLossConfig,
-    PolyLossConfig, SoftmaxFocalLossConfig, TverskyLossConfig,
+    DiceCeLossConfig, DiceLossConfig, DiceWeight, DistillationLossConfig,
+    GeneralizedDiceLossConfig, JsDivLossConfig, PolyLossConfig, SoftmaxFocalLossConfig,
+    TverskyLossConfig,
 };
 
 /// A row's round trip, given a scratch directory: `Err` says what failed.
@@ -418,6 +419,23 @@ fn cases() -> Vec<Case> {
                 .with_soft_label(true)
                 .with_reduction(Reduction::Sum),
             GeneralizedDiceLossConfig::new(),
+        ),
+        case(
+            "DiceCeLossConfig",
+            DiceCeLossConfig::new()
+                .with_include_background(false)
+                .with_sigmoid(true)
+                .with_squared_pred(true)
+                .with_jaccard(true)
+                .with_smooth_nr(0.5)
+                .with_smooth_dr(0.5)
+                .with_batch(true)
+                .with_weight(Some(vec![0.5, 1.0, 2.0]))
+                .with_lambda_dice(0.5)
+                .with_lambda_ce(2.0)
+                .with_label_smoothing(0.1)
+                .with_reduction(Reduction::Sum),
+            DiceCeLossConfig::new(),
         ),
         // The channel weighting on its own: every variant but the default.
         case("DiceWeight", DiceWeight::Simple, DiceWeight::Square),

@@ -8,7 +8,9 @@ mod common;
 use burn::tensor::{Tensor, TensorData};
 use burn_losses::*;
 use common::replay::{GRADIENT, Replay, cases, flag, input_rank, weight_option};
-use common::{Array, F32, Lane, REDUCTIONS, assert_close, assert_scalar, load_fixture, number};
+use common::{
+    Array, F32, Lane, REDUCTIONS, assert_close, assert_scalar, key, load_fixture, number,
+};
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------------
@@ -88,6 +90,26 @@ fn generalized_dice_config(case: &Value, reduction: Reduction) -> GeneralizedDic
         .with_reduction(reduction)
 }
 
+fn dice_ce_config(case: &Value, reduction: Reduction) -> DiceCeLossConfig {
+    DiceCeLossConfig::new()
+        .with_include_background(
+            case["options"]["include_background"].is_null()
+                || option_flag(case, "include_background"),
+        )
+        .with_sigmoid(option_flag(case, "sigmoid"))
+        .with_softmax(option_flag(case, "softmax"))
+        .with_squared_pred(option_flag(case, "squared_pred"))
+        .with_jaccard(option_flag(case, "jaccard"))
+        .with_smooth_nr(option_number(case, "smooth_nr", 1e-5))
+        .with_smooth_dr(option_number(case, "smooth_dr", 1e-5))
+        .with_batch(option_flag(case, "batch"))
+        .with_weight(weight_option(&case["options"]["weight"]))
+        .with_lambda_dice(option_number(case, "lambda_dice", 1.0))
+        .with_lambda_ce(option_number(case, "lambda_ce", 1.0))
+        .with_label_smoothing(option_number(case, "label_smoothing", 0.0))
+        .with_reduction(reduction)
+}
+
 fn index_target(case: &Value) -> bool {
     case["options"]["target"] == "index"
 }
@@ -140,6 +162,43 @@ fn generalized_dice<B: Lane>(device: &B::Device) {
     let fixture = load_fixture("generalized_dice");
     for case in cases(&fixture) {
         by_rank!(input_rank(case) => generalized_dice_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
+    }
+}
+
+/// A `DiceCeLoss` case (no unreduced output): every reduction's value, and the input's gradient
+/// of `Mean` and `Sum`, on tracked and untracked inputs.
+fn dice_ce_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
+    let name = case["name"].as_str().expect("a case name");
+    let input = Array::from_json(&case["inputs"]["input"]);
+    let target = Array::from_json(&case["inputs"]["target"]);
+    for &track in B::PASSES {
+        for reduction in REDUCTIONS {
+            let loss = dice_ce_config(case, reduction).init::<B>(device);
+            let logits = B::track_if(track, input.float::<B, D>(device));
+            let value = if index_target(case) {
+                loss.forward_indices(logits.clone(), target.int::<B, DT>(device))
+            } else {
+                loss.forward(logits.clone(), target.float::<B, D>(device))
+            };
+            let what = format!("{name} {} tracked {track}", key(reduction));
+            let expected = number(&case["expected"][key(reduction)]);
+            assert_scalar(&what, value.to_data(), expected, F32);
+            if !track || reduction == Reduction::BatchMean {
+                continue; // no gradient recorded for BatchMean
+            }
+            if let Some(gradients) = B::backward(value) {
+                let gradient = B::grad(&logits, &gradients).expect("a gradient");
+                let expected = Array::from_json(&case["grads"][key(reduction)]["input"]);
+                assert_close(&format!("{what} grad"), gradient, &expected, GRADIENT);
+            }
+        }
+    }
+}
+
+fn dice_ce<B: Lane>(device: &B::Device) {
+    let fixture = load_fixture("dice_ce");
+    for case in cases(&fixture) {
+        by_rank!(input_rank(case) => dice_ce_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
     }
 }
 
@@ -244,10 +303,17 @@ on_every_backend!(
     dice,
     tversky,
     generalized_dice,
+    dice_ce,
     dice_over_micro_batches,
     batch_output_is_one_row
 );
-on_every_plain_backend!(dice, tversky, generalized_dice, batch_output_is_one_row);
+on_every_plain_backend!(
+    dice,
+    tversky,
+    generalized_dice,
+    dice_ce,
+    batch_output_is_one_row
+);
 
 /// Every option and shape family the fixtures promise is in them (a guard against a generator
 /// edit that silently drops a case).
@@ -420,6 +486,43 @@ mod gradients {
             }
         }
 
+        fn dice_ce() {
+            let logits = uniform(24, -2.0, 2.0, 79);
+            let soft = uniform(24, 0.05, 0.95, 80);
+            let configs = [
+                DiceCeLossConfig::new().with_softmax(true),
+                DiceCeLossConfig::new()
+                    .with_softmax(true)
+                    .with_include_background(false)
+                    .with_weight(Some(vec![0.5, 1.0, 2.0]))
+                    .with_label_smoothing(0.2)
+                    .with_lambda_dice(0.6)
+                    .with_lambda_ce(1.4),
+                DiceCeLossConfig::new().with_sigmoid(true).with_batch(true),
+            ];
+            for config in configs {
+                for reduction in REDUCTIONS {
+                    let loss = config.clone().with_reduction(reduction).init::<B>(&Default::default());
+                    let what = format!("DiceCe {config:?}");
+                    gradcheck(&format!("{what} indices"), &logits, SHAPE, |x| {
+                        loss.forward_indices(x, targets())
+                    });
+                    gradcheck(&format!("{what} soft"), &logits, SHAPE, |x| {
+                        loss.forward(x, tensor(&soft, SHAPE))
+                    });
+                }
+            }
+            // One channel: the binary cross entropy with `pos_weight`.
+            let loss = DiceCeLossConfig::new()
+                .with_sigmoid(true)
+                .with_weight(Some(vec![3.0]))
+                .init::<B>(&Default::default());
+            let mask = tensor(&[1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0], [2, 1, 4]);
+            gradcheck("DiceCe one channel", &logits[..8], [2, 1, 4], |x| {
+                loss.forward(x, mask.clone())
+            });
+        }
+
         fn tversky() {
             let logits = uniform(24, -2.0, 2.0, 73);
             let soft = uniform(24, 0.05, 0.95, 74);
@@ -523,6 +626,22 @@ mod errors {
                     "GeneralizedDiceLoss: `input` expected at least 2 channels with `softmax` (a softmax over one channel is 1), got 1 channel"
                     => GeneralizedDiceLossConfig::new().with_softmax(true).init::<B>(&device())
                         .forward(floats([2, 1, 4], 0.5), floats([2, 1, 4], 1.0)),
+                dice_ce_negative_lambda_dice:
+                    "DiceCeLoss: option `lambda_dice` expected a finite value >= 0, got -1"
+                    => DiceCeLossConfig::new().with_lambda_dice(-1.0).init::<B>(&device()),
+                dice_ce_nan_lambda_ce:
+                    "DiceCeLoss: option `lambda_ce` expected a finite value, got NaN"
+                    => DiceCeLossConfig::new().with_lambda_ce(f32::NAN).init::<B>(&device()),
+                dice_ce_label_smoothing:
+                    "DiceCeLoss: option `label_smoothing` expected a value in [0, 1], got 1.5"
+                    => DiceCeLossConfig::new().with_label_smoothing(1.5).init::<B>(&device()),
+                dice_ce_negative_weight:
+                    "DiceCeLoss: option `weight` expected finite, non-negative values, got -2"
+                    => DiceCeLossConfig::new().with_weight(Some(vec![1.0, -2.0])).init::<B>(&device()),
+                dice_ce_one_weight_without_background:
+                    "DiceCeLoss: option `weight` expected a weight per class, at least 2 without `include_background`, got 1 weight"
+                    => DiceCeLossConfig::new().with_include_background(false)
+                        .with_weight(Some(vec![1.0])).init::<B>(&device()),
                 tversky_two_activations:
                     "TverskyLoss: option `softmax` expected false when `sigmoid` is true, got true"
                     => TverskyLossConfig::new().with_sigmoid(true).with_softmax(true).init::<B>(&device()),

@@ -41,7 +41,8 @@ pub struct DiceLossConfig {
     #[config(default = false)]
     pub batch: bool,
     /// A weight per kept channel (finite, >= 0; length `C`, or `C - 1` without
-    /// `include_background`) multiplying each channel's loss. Default: none (every channel 1).
+    /// `include_background`) multiplying each channel's loss; ignored with one kept channel, as
+    /// MONAI. Default: none (every channel 1).
     pub weight: Option<Vec<f32>>,
     /// MONAI's soft-label formulation (Wang et al.), equal to the default for targets in
     /// `{0, 1}` and still 0 for a prediction equal to a soft target.
@@ -130,7 +131,7 @@ pub(crate) fn check_smoothing(loss: &str, option: &str, value: f32) {
 ///   `to_onehot_y`; here each of these panics instead (a softmax over one channel is 1, and
 ///   leaving out the only channel leaves nothing).
 /// - `weight` is a list of one weight per kept channel (MONAI also takes one number for every
-///   channel), and it applies with one kept channel too (MONAI then ignores it).
+///   channel). As MONAI, it is ignored (and its length not checked) with one kept channel.
 /// - MONAI's `other_act` (a Python callable) and `ignore_index` are not supported.
 /// - MONAI computes the `squared_pred` and `soft_label` overlap as `(‖p‖² + ‖g‖² - ‖p - g‖²) / 2`,
 ///   here `Σ p·g`: equal in exact arithmetic, different in the last bits.

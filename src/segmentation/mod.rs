@@ -1,5 +1,5 @@
 //! Segmentation losses over `(N, C, d1, ..., dk)` predictions: the Dice, generalized Dice and
-//! Tversky overlap losses as MONAI computes them. Each compares, per sample and channel (or per channel over the
+//! Tversky overlap losses, and the Dice loss plus cross entropy, as MONAI computes them. Each compares, per sample and channel (or per channel over the
 //! whole batch), the prediction's mass, the target's mass and their overlap; see
 //! [`OverlapSums`].
 //!
@@ -7,10 +7,12 @@
 //! gradients are Burn's autodiff of the formulas.
 
 mod dice;
+mod dice_ce;
 mod generalized_dice;
 mod tversky;
 
 pub use dice::*;
+pub use dice_ce::*;
 pub use generalized_dice::*;
 pub use tversky::*;
 
@@ -281,14 +283,18 @@ fn flatten_spatial<B: Backend, const D: usize>(tensor: Tensor<B, D>) -> Tensor<B
 }
 
 /// The losses `(rows, C')` multiplied by the channel weights (checked to be one per channel).
+/// One kept channel is not weighted: MONAI's `DiceLoss` ignores `weight` there (and
+/// `DiceCELoss` passes its `weight` to the binary cross entropy as `pos_weight`).
 #[track_caller]
 pub(crate) fn weighted_by_channel<B: Backend>(
     loss: &str,
     losses: Tensor<B, 2>,
     weight: Option<&Tensor<B, 1>>,
 ) -> Tensor<B, 2> {
-    let Some(weight) = weight else { return losses };
     let channels = losses.dims()[1];
+    let Some(weight) = weight.filter(|_| channels > 1) else {
+        return losses;
+    };
     check_weight_len(
         loss,
         "weight",
