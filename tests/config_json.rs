@@ -24,8 +24,8 @@ use burn_losses::{
 };
 use burn_losses::{
     DiceCeLossConfig, DiceLossConfig, DiceWeight, DistillationLossConfig,
-    GeneralizedDiceLossConfig, JsDivLossConfig, PolyLossConfig, SoftmaxFocalLossConfig,
-    TverskyLossConfig,
+    GeneralizedDiceLossConfig, JaccardLossConfig, JsDivLossConfig, PolyLossConfig,
+    SegmentationMode, SoftmaxFocalLossConfig, TverskyLossConfig,
 };
 
 /// A row's round trip, given a scratch directory: `Err` says what failed.
@@ -436,6 +436,29 @@ fn cases() -> Vec<Case> {
                 .with_label_smoothing(0.1)
                 .with_reduction(Reduction::Sum),
             DiceCeLossConfig::new(),
+        ),
+        case(
+            "JaccardLossConfig",
+            JaccardLossConfig::new(SegmentationMode::Multilabel)
+                .with_classes(Some(vec![2, 0]))
+                .with_log_loss(true)
+                .with_from_logits(false)
+                .with_smooth(1.0)
+                .with_ignore_index(Some(255))
+                .with_eps(1e-5)
+                .with_class_weights(Some(vec![0.5, 1.0, 2.0]))
+                .with_reduction(Reduction::Sum),
+            JaccardLossConfig::new(SegmentationMode::Multiclass),
+        ),
+        case(
+            "SegmentationMode",
+            SegmentationMode::Binary,
+            SegmentationMode::Multiclass,
+        ),
+        case(
+            "SegmentationMode",
+            SegmentationMode::Multilabel,
+            SegmentationMode::Multiclass,
         ),
         // The channel weighting on its own: every variant but the default.
         case("DiceWeight", DiceWeight::Simple, DiceWeight::Square),

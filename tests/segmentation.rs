@@ -110,6 +110,56 @@ fn dice_ce_config(case: &Value, reduction: Reduction) -> DiceCeLossConfig {
         .with_reduction(reduction)
 }
 
+fn jaccard_config(case: &Value, reduction: Reduction) -> JaccardLossConfig {
+    let options = &case["options"];
+    let mode = match options["mode"].as_str() {
+        Some("binary") => SegmentationMode::Binary,
+        Some("multiclass") => SegmentationMode::Multiclass,
+        Some("multilabel") => SegmentationMode::Multilabel,
+        other => panic!("unknown mode {other:?}"),
+    };
+    let classes = options["classes"].as_array().map(|classes| {
+        classes
+            .iter()
+            .map(|class| class.as_u64().expect("a class") as usize)
+            .collect()
+    });
+    JaccardLossConfig::new(mode)
+        .with_classes(classes)
+        .with_log_loss(option_flag(case, "log_loss"))
+        .with_from_logits(options["from_logits"].is_null() || option_flag(case, "from_logits"))
+        .with_smooth(option_number(case, "smooth", 0.0))
+        .with_ignore_index(options["ignore_index"].as_i64())
+        .with_eps(option_number(case, "eps", 1e-7))
+        .with_class_weights(weight_option(&options["class_weights"]))
+        .with_reduction(reduction)
+}
+
+fn jaccard_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
+    let loss = |reduction| jaccard_config(case, reduction).init::<B>(device);
+    if case["options"]["mode"] == "multiclass" {
+        Replay::new(case, device).run(
+            &|reduction, x| {
+                loss(reduction).forward_indices(x.float::<D>("input"), x.int::<DT>("target"))
+            },
+            &|x| {
+                loss(Reduction::Mean)
+                    .forward_indices_no_reduction(x.float::<D>("input"), x.int::<DT>("target"))
+            },
+        );
+    } else {
+        replay!(case, device, |x| loss
+            .forward(x.float::<D>("input"), x.float::<D>("target")));
+    }
+}
+
+fn jaccard<B: Lane>(device: &B::Device) {
+    let fixture = load_fixture("jaccard");
+    for case in cases(&fixture) {
+        by_rank!(input_rank(case) => jaccard_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
+    }
+}
+
 fn index_target(case: &Value) -> bool {
     case["options"]["target"] == "index"
 }
@@ -304,6 +354,7 @@ on_every_backend!(
     tversky,
     generalized_dice,
     dice_ce,
+    jaccard,
     dice_over_micro_batches,
     batch_output_is_one_row
 );
@@ -312,6 +363,7 @@ on_every_plain_backend!(
     tversky,
     generalized_dice,
     dice_ce,
+    jaccard,
     batch_output_is_one_row
 );
 
@@ -523,6 +575,37 @@ mod gradients {
             });
         }
 
+        fn jaccard() {
+            let logits = uniform(24, -2.0, 2.0, 81);
+            let soft = uniform(24, 0.05, 0.95, 82);
+            let upstream = tensor(&uniform(3, 0.5, 1.5, 83), [3]);
+            let configs = [
+                JaccardLossConfig::new(SegmentationMode::Multiclass),
+                JaccardLossConfig::new(SegmentationMode::Multiclass)
+                    .with_log_loss(true)
+                    .with_smooth(0.5)
+                    .with_ignore_index(Some(2))
+                    .with_class_weights(Some(vec![0.5, 1.0, 2.0])),
+                JaccardLossConfig::new(SegmentationMode::Multilabel)
+                    .with_classes(Some(vec![2, 0])),
+            ];
+            for config in configs {
+                for reduction in REDUCTIONS {
+                    let loss = config.clone().with_reduction(reduction).init::<B>(&Default::default());
+                    let what = format!("Jaccard {config:?}");
+                    if config.mode == SegmentationMode::Multiclass {
+                        gradcheck(&what, &logits, SHAPE, |x| loss.forward_indices(x, targets()));
+                    } else {
+                        gradcheck(&what, &logits, SHAPE, |x| loss.forward(x, tensor(&soft, SHAPE)));
+                    }
+                }
+            }
+            let loss = JaccardLossConfig::new(SegmentationMode::Multiclass).init::<B>(&Default::default());
+            gradcheck("Jaccard none", &logits, SHAPE, |x| {
+                (loss.forward_indices_no_reduction(x, targets()) * upstream.clone()).sum()
+            });
+        }
+
         fn tversky() {
             let logits = uniform(24, -2.0, 2.0, 73);
             let soft = uniform(24, 0.05, 0.95, 74);
@@ -642,6 +725,63 @@ mod errors {
                     "DiceCeLoss: option `weight` expected a weight per class, at least 2 without `include_background`, got 1 weight"
                     => DiceCeLossConfig::new().with_include_background(false)
                         .with_weight(Some(vec![1.0])).init::<B>(&device()),
+                jaccard_negative_smooth:
+                    "JaccardLoss: option `smooth` expected a finite value >= 0, got -1"
+                    => JaccardLossConfig::new(SegmentationMode::Multiclass).with_smooth(-1.0).init::<B>(&device()),
+                jaccard_nan_eps:
+                    "JaccardLoss: option `eps` expected a finite value, got NaN"
+                    => JaccardLossConfig::new(SegmentationMode::Multiclass).with_eps(f32::NAN).init::<B>(&device()),
+                jaccard_negative_class_weight:
+                    "JaccardLoss: option `class_weights` expected finite, non-negative values, got -1"
+                    => JaccardLossConfig::new(SegmentationMode::Multiclass)
+                        .with_class_weights(Some(vec![-1.0])).init::<B>(&device()),
+                jaccard_binary_classes:
+                    "JaccardLoss: option `classes` expected none with mode Binary, got a list"
+                    => JaccardLossConfig::new(SegmentationMode::Binary)
+                        .with_classes(Some(vec![0])).init::<B>(&device()),
+                jaccard_binary_class_weights:
+                    "JaccardLoss: option `class_weights` expected none with mode Binary, got a list"
+                    => JaccardLossConfig::new(SegmentationMode::Binary)
+                        .with_class_weights(Some(vec![1.0])).init::<B>(&device()),
+                jaccard_binary_channels:
+                    "JaccardLoss: `input` expected 1 channel with mode Binary, got 2 channels"
+                    => JaccardLossConfig::new(SegmentationMode::Binary).init::<B>(&device())
+                        .forward(floats([2, 2, 3], 0.5), floats([2, 2, 3], 1.0)),
+                jaccard_rank_two:
+                    "JaccardLoss: `input` expected rank >= 3: (N, C, d1, ..., dk), got rank 2 with shape [2, 3]"
+                    => JaccardLossConfig::new(SegmentationMode::Multilabel).init::<B>(&device())
+                        .forward(floats([2, 3], 0.5), floats([2, 3], 1.0)),
+                jaccard_multiclass_float_target:
+                    "JaccardLoss: `target` expected class indices (`forward_indices`) with mode Multiclass, got a float target"
+                    => JaccardLossConfig::new(SegmentationMode::Multiclass).init::<B>(&device())
+                        .forward(floats([2, 3, 2], 0.5), floats([2, 3, 2], 1.0)),
+                jaccard_multilabel_indices:
+                    "JaccardLoss: `target` expected a float mask of the input's shape (`forward`) with a mode other than Multiclass, got class indices"
+                    => JaccardLossConfig::new(SegmentationMode::Multilabel).init::<B>(&device())
+                        .forward_indices(floats([2, 3, 2], 0.5), ints(&[0, 1, 2, 0], [2, 2])),
+                jaccard_target_shape:
+                    "JaccardLoss: `target` expected shape [2, 3, 2] (the shape of `input`), got [2, 3, 3]"
+                    => JaccardLossConfig::new(SegmentationMode::Multilabel).init::<B>(&device())
+                        .forward(floats([2, 3, 2], 0.5), floats([2, 3, 3], 1.0)),
+                jaccard_index_shape:
+                    "JaccardLoss: `target` expected shape [2, 2] (`input` [2, 3, 2] without the channel dimension), got [2, 3]"
+                    => JaccardLossConfig::new(SegmentationMode::Multiclass).init::<B>(&device())
+                        .forward_indices(floats([2, 3, 2], 0.5), ints(&[0; 6], [2, 3])),
+                jaccard_index_range:
+                    "JaccardLoss: `target` expected class indices in [0, 3) or ignore_index 255, got 7"
+                    => JaccardLossConfig::new(SegmentationMode::Multiclass).with_ignore_index(Some(255))
+                        .init::<B>(&device())
+                        .forward_indices(floats([2, 3, 2], 0.5), ints(&[0, 255, 7, 1], [2, 2])),
+                jaccard_class_out_of_range:
+                    "JaccardLoss: `classes` expected channels in [0, 3), got 3"
+                    => JaccardLossConfig::new(SegmentationMode::Multilabel).with_classes(Some(vec![0, 3]))
+                        .init::<B>(&device())
+                        .forward(floats([2, 3, 2], 0.5), floats([2, 3, 2], 1.0)),
+                jaccard_class_weights_length:
+                    "JaccardLoss: `class_weights` expected length 3 (one weight per channel of `input`), got length 2"
+                    => JaccardLossConfig::new(SegmentationMode::Multilabel).with_class_weights(Some(vec![1.0, 2.0]))
+                        .init::<B>(&device())
+                        .forward(floats([2, 3, 2], 0.5), floats([2, 3, 2], 1.0)),
                 tversky_two_activations:
                     "TverskyLoss: option `softmax` expected false when `sigmoid` is true, got true"
                     => TverskyLossConfig::new().with_sigmoid(true).with_softmax(true).init::<B>(&device()),
