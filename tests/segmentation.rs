@@ -431,6 +431,42 @@ fn fixtures_cover_the_options() {
             "one channel"
         );
     }
+    let dice_ce = load_fixture("dice_ce");
+    let jaccard = load_fixture("jaccard");
+    for (fixture, options) in [
+        (
+            &dice_ce,
+            &[
+                "weight",
+                "label_smoothing",
+                "lambda_dice",
+                "lambda_ce",
+                "include_background",
+                "batch",
+            ][..],
+        ),
+        (
+            &jaccard,
+            &[
+                "classes",
+                "class_weights",
+                "log_loss",
+                "from_logits",
+                "smooth",
+                "ignore_index",
+                "eps",
+            ][..],
+        ),
+    ] {
+        let has = |test: &dyn Fn(&Value) -> bool| cases(fixture).iter().any(test);
+        for option in options {
+            assert!(has(&|c| !c["options"][option].is_null()), "{option}");
+        }
+    }
+    for mode in ["binary", "multiclass", "multilabel"] {
+        let has_mode = cases(&jaccard).iter().any(|c| c["options"]["mode"] == mode);
+        assert!(has_mode, "{mode}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
