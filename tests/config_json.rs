@@ -23,7 +23,7 @@ use burn_losses::{
     TripletMarginWithDistanceLossConfig, ZlprLossConfig,
 };
 use burn_losses::{
-    DiceCeLossConfig, DiceLossConfig, DiceWeight, DistillationLossConfig,
+    DiceCeLossConfig, DiceLossConfig, DiceWeight, DistillationLossConfig, FocalTverskyLossConfig,
     GeneralizedDiceLossConfig, JaccardLossConfig, JsDivLossConfig, PolyLossConfig,
     SegmentationMode, SoftmaxFocalLossConfig, TverskyLossConfig,
 };
@@ -449,6 +449,29 @@ fn cases() -> Vec<Case> {
                 .with_class_weights(Some(vec![0.5, 1.0, 2.0]))
                 .with_reduction(Reduction::Sum),
             JaccardLossConfig::new(SegmentationMode::Multiclass),
+        ),
+        case(
+            "FocalTverskyLossConfig",
+            FocalTverskyLossConfig::new(SegmentationMode::Binary)
+                .with_log_loss(true)
+                .with_from_logits(false)
+                .with_smooth(0.5)
+                .with_ignore_index(Some(-1))
+                .with_eps(1e-6)
+                .with_alpha(0.3)
+                .with_beta(0.7)
+                .with_gamma(0.75)
+                .with_class_weights(None)
+                .with_classes(None),
+            FocalTverskyLossConfig::new(SegmentationMode::Multiclass),
+        ),
+        case(
+            "FocalTverskyLossConfig",
+            FocalTverskyLossConfig::new(SegmentationMode::Multilabel)
+                .with_classes(Some(vec![1]))
+                .with_class_weights(Some(vec![1.0, 2.0]))
+                .with_reduction(Reduction::BatchMean),
+            FocalTverskyLossConfig::new(SegmentationMode::Multiclass),
         ),
         case(
             "SegmentationMode",

@@ -135,6 +135,98 @@ fn jaccard_config(case: &Value, reduction: Reduction) -> JaccardLossConfig {
         .with_reduction(reduction)
 }
 
+fn focal_tversky_config(case: &Value, reduction: Reduction) -> FocalTverskyLossConfig {
+    let jaccard = jaccard_config(case, reduction);
+    FocalTverskyLossConfig::new(jaccard.mode)
+        .with_classes(jaccard.classes)
+        .with_log_loss(jaccard.log_loss)
+        .with_from_logits(jaccard.from_logits)
+        .with_smooth(jaccard.smooth)
+        .with_ignore_index(jaccard.ignore_index)
+        .with_eps(jaccard.eps)
+        .with_class_weights(jaccard.class_weights)
+        .with_alpha(option_number(case, "alpha", 0.5))
+        .with_beta(option_number(case, "beta", 0.5))
+        .with_gamma(option_number(case, "gamma", 1.0))
+        .with_reduction(reduction)
+}
+
+/// A focal Tversky case: with `gamma = 1` the whole replay; otherwise smp's mean (the only
+/// reduction of an exponent applied to the mean) and the unreduced losses, values and gradients.
+fn focal_tversky_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
+    let loss = |reduction| focal_tversky_config(case, reduction).init::<B>(device);
+    let multiclass = case["options"]["mode"] == "multiclass";
+    if option_number(case, "gamma", 1.0) == 1.0 {
+        if multiclass {
+            Replay::new(case, device).run(
+                &|reduction, x| {
+                    loss(reduction).forward_indices(x.float::<D>("input"), x.int::<DT>("target"))
+                },
+                &|x| {
+                    loss(Reduction::Mean)
+                        .forward_indices_no_reduction(x.float::<D>("input"), x.int::<DT>("target"))
+                },
+            );
+        } else {
+            replay!(case, device, |x| loss
+                .forward(x.float::<D>("input"), x.float::<D>("target")));
+        }
+        return;
+    }
+    let name = case["name"].as_str().expect("a case name");
+    let input = Array::from_json(&case["inputs"]["input"]);
+    let target = Array::from_json(&case["inputs"]["target"]);
+    let loss = loss(Reduction::Mean);
+    let call = |logits: Tensor<B, D>, reduced: bool| -> Tensor<B, 1> {
+        match (multiclass, reduced) {
+            (true, true) => loss.forward_indices(logits, target.int::<B, DT>(device)),
+            (true, false) => loss.forward_indices_no_reduction(logits, target.int::<B, DT>(device)),
+            (false, true) => loss.forward(logits, target.float::<B, D>(device)),
+            (false, false) => loss.forward_no_reduction(logits, target.float::<B, D>(device)),
+        }
+    };
+    for &track in B::PASSES {
+        let logits = B::track_if(track, input.float::<B, D>(device));
+        let value = call(logits.clone(), true);
+        let what = format!("{name} mean tracked {track}");
+        assert_scalar(
+            &what,
+            value.to_data(),
+            number(&case["expected"]["mean"]),
+            F32,
+        );
+        let gradients = if track { B::backward(value) } else { None };
+        if let Some(gradients) = gradients {
+            let gradient = B::grad(&logits, &gradients).expect("a gradient");
+            let expected = Array::from_json(&case["grads"]["mean"]["input"]);
+            assert_close(&format!("{what} grad"), gradient, &expected, GRADIENT);
+        }
+        let logits = B::track_if(track, input.float::<B, D>(device));
+        let losses = call(logits.clone(), false);
+        let expected = Array::from_json(&case["expected"]["none"]);
+        let what = format!("{name} none tracked {track}");
+        assert_close(&what, losses.to_data(), &expected, F32);
+        let upstream: Tensor<B, 1> = Array::from_json(&case["upstream"]).float(device);
+        let gradients = if track {
+            B::backward((losses * upstream).sum())
+        } else {
+            None
+        };
+        if let Some(gradients) = gradients {
+            let gradient = B::grad(&logits, &gradients).expect("a gradient");
+            let expected = Array::from_json(&case["grads"]["none"]["input"]);
+            assert_close(&format!("{what} grad"), gradient, &expected, GRADIENT);
+        }
+    }
+}
+
+fn focal_tversky<B: Lane>(device: &B::Device) {
+    let fixture = load_fixture("focal_tversky");
+    for case in cases(&fixture) {
+        by_rank!(input_rank(case) => focal_tversky_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
+    }
+}
+
 fn jaccard_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
     let loss = |reduction| jaccard_config(case, reduction).init::<B>(device);
     if case["options"]["mode"] == "multiclass" {
@@ -355,6 +447,7 @@ on_every_backend!(
     generalized_dice,
     dice_ce,
     jaccard,
+    focal_tversky,
     dice_over_micro_batches,
     batch_output_is_one_row
 );
@@ -364,6 +457,7 @@ on_every_plain_backend!(
     generalized_dice,
     dice_ce,
     jaccard,
+    focal_tversky,
     batch_output_is_one_row
 );
 
@@ -642,6 +736,30 @@ mod gradients {
             });
         }
 
+        fn focal_tversky() {
+            let logits = uniform(24, -2.0, 2.0, 84);
+            let soft = uniform(24, 0.05, 0.95, 85);
+            for (alpha, beta, gamma) in [(0.5, 0.5, 1.0), (0.3, 0.7, 0.75), (0.8, 0.2, 2.0)] {
+                let config = FocalTverskyLossConfig::new(SegmentationMode::Multiclass)
+                    .with_alpha(alpha)
+                    .with_beta(beta)
+                    .with_gamma(gamma)
+                    .with_class_weights(Some(vec![1.0, 0.5, 2.0]));
+                let loss = config.init::<B>(&Default::default());
+                let what = format!("FocalTversky a {alpha} b {beta} g {gamma}");
+                gradcheck(&what, &logits, SHAPE, |x| loss.forward_indices(x, targets()));
+                let loss = FocalTverskyLossConfig::new(SegmentationMode::Multilabel)
+                    .with_alpha(alpha)
+                    .with_beta(beta)
+                    .with_gamma(gamma)
+                    .with_log_loss(true)
+                    .init::<B>(&Default::default());
+                gradcheck(&format!("{what} multilabel log"), &logits, SHAPE, |x| {
+                    loss.forward(x, tensor(&soft, SHAPE))
+                });
+            }
+        }
+
         fn tversky() {
             let logits = uniform(24, -2.0, 2.0, 73);
             let soft = uniform(24, 0.05, 0.95, 74);
@@ -817,6 +935,24 @@ mod errors {
                     "JaccardLoss: `class_weights` expected length 3 (one weight per channel of `input`), got length 2"
                     => JaccardLossConfig::new(SegmentationMode::Multilabel).with_class_weights(Some(vec![1.0, 2.0]))
                         .init::<B>(&device())
+                        .forward(floats([2, 3, 2], 0.5), floats([2, 3, 2], 1.0)),
+                focal_tversky_negative_alpha:
+                    "FocalTverskyLoss: option `alpha` expected a finite value >= 0, got -0.1"
+                    => FocalTverskyLossConfig::new(SegmentationMode::Multiclass).with_alpha(-0.1).init::<B>(&device()),
+                focal_tversky_zero_gamma:
+                    "FocalTverskyLoss: option `gamma` expected a finite value greater than 0, got 0"
+                    => FocalTverskyLossConfig::new(SegmentationMode::Multiclass).with_gamma(0.0).init::<B>(&device()),
+                focal_tversky_sum_with_gamma:
+                    "FocalTverskyLoss: option `reduction` expected Mean with `gamma` other than 1 (the exponent applies to the mean), got Sum"
+                    => FocalTverskyLossConfig::new(SegmentationMode::Multiclass).with_gamma(2.0)
+                        .with_reduction(Reduction::Sum).init::<B>(&device()),
+                focal_tversky_binary_classes:
+                    "FocalTverskyLoss: option `classes` expected none with mode Binary, got a list"
+                    => FocalTverskyLossConfig::new(SegmentationMode::Binary)
+                        .with_classes(Some(vec![0])).init::<B>(&device()),
+                focal_tversky_binary_channels:
+                    "FocalTverskyLoss: `input` expected 1 channel with mode Binary, got 3 channels"
+                    => FocalTverskyLossConfig::new(SegmentationMode::Binary).init::<B>(&device())
                         .forward(floats([2, 3, 2], 0.5), floats([2, 3, 2], 1.0)),
                 tversky_two_activations:
                     "TverskyLoss: option `softmax` expected false when `sigmoid` is true, got true"

@@ -68,21 +68,14 @@ impl JaccardLossConfig {
     /// If `smooth` or `eps` is negative or not finite, `class_weights` is empty, negative or not
     /// finite, or `classes` or `class_weights` is set with `Binary` (smp refuses both).
     pub fn init<B: Backend>(&self, device: &B::Device) -> JaccardLoss<B> {
-        for (option, value) in [("smooth", self.smooth), ("eps", self.eps)] {
-            check_finite_option(LOSS, option, value);
-            if value < 0.0 {
-                fail_option(LOSS, option, "a finite value >= 0", value);
-            }
-        }
-        check_weight_option(LOSS, "class_weights", self.class_weights.as_deref());
-        if self.mode == SegmentationMode::Binary {
-            if self.classes.is_some() {
-                fail_option(LOSS, "classes", "none with mode Binary", "a list");
-            }
-            if self.class_weights.is_some() {
-                fail_option(LOSS, "class_weights", "none with mode Binary", "a list");
-            }
-        }
+        check_set_options(
+            LOSS,
+            self.mode,
+            self.smooth,
+            self.eps,
+            self.classes.is_some(),
+            self.class_weights.as_deref(),
+        );
         JaccardLoss {
             mode: self.mode,
             classes: self.classes.clone(),
@@ -99,6 +92,47 @@ impl JaccardLossConfig {
         }
     }
 }
+
+/// Checks the options smp's Dice, Jaccard and Tversky losses share.
+#[track_caller]
+pub(super) fn check_set_options(
+    loss: &str,
+    mode: SegmentationMode,
+    smooth: f32,
+    eps: f32,
+    has_classes: bool,
+    class_weights: Option<&[f32]>,
+) {
+    for (option, value) in [("smooth", smooth), ("eps", eps)] {
+        check_finite_option(loss, option, value);
+        if value < 0.0 {
+            fail_option(loss, option, "a finite value >= 0", value);
+        }
+    }
+    check_weight_option(loss, "class_weights", class_weights);
+    if mode == SegmentationMode::Binary {
+        if has_classes {
+            fail_option(loss, "classes", "none with mode Binary", "a list");
+        }
+        if class_weights.is_some() {
+            fail_option(loss, "class_weights", "none with mode Binary", "a list");
+        }
+    }
+}
+
+/// smp's soft Tversky score `(I + smooth) / max(I + α FP + β FN + smooth, eps)` of a loss named
+/// `loss`: the Jaccard index at `α = β = 1`.
+pub(super) struct SetScore {
+    pub loss: &'static str,
+    pub alpha: f64,
+    pub beta: f64,
+}
+
+const JACCARD: SetScore = SetScore {
+    loss: LOSS,
+    alpha: 1.0,
+    beta: 1.0,
+};
 
 /// The Jaccard (IoU) loss over `(N, C, d1, ..., dk)` predictions, exactly as
 /// segmentation_models_pytorch 0.6's `JaccardLoss`: one soft IoU per channel over the whole
@@ -225,28 +259,7 @@ impl<B: Backend> JaccardLoss<B> {
         input: Tensor<B, D>,
         target: Tensor<B, D>,
     ) -> Tensor<B, 1> {
-        let dims = input.dims();
-        self.check_input(&dims);
-        if self.mode == SegmentationMode::Multiclass {
-            fail(
-                LOSS,
-                "target",
-                "class indices (`forward_indices`) with mode Multiclass",
-                "a float target",
-            );
-        }
-        check_same_shape(LOSS, "target", "input", &dims, &target.dims());
-        let target = flatten(target);
-        let probabilities = self.probabilities(flatten(input));
-        let (probabilities, target) = match self.ignore_index {
-            Some(ignored) => {
-                let kept = target.clone().not_equal_elem(ignored as f64).float();
-                let kept = kept.cast(probabilities.dtype());
-                (probabilities * kept.clone(), target * kept)
-            }
-            None => (probabilities, target),
-        };
-        self.channel_losses(probabilities, target)
+        self.mask_losses(&JACCARD, input, target)
     }
 
     /// The loss against class indices `(N, d1, ..., dk)` (`Multiclass`), reduced with the
@@ -275,11 +288,54 @@ impl<B: Backend> JaccardLoss<B> {
         input: Tensor<B, D>,
         target: Tensor<B, DT, Int>,
     ) -> Tensor<B, 1> {
+        self.index_losses(&JACCARD, input, target)
+    }
+
+    /// The loss of every kept channel against a float mask, with `score`'s name and weights.
+    #[track_caller]
+    pub(super) fn mask_losses<const D: usize>(
+        &self,
+        score: &SetScore,
+        input: Tensor<B, D>,
+        target: Tensor<B, D>,
+    ) -> Tensor<B, 1> {
         let dims = input.dims();
-        self.check_input(&dims);
+        self.check_input(score.loss, &dims);
+        if self.mode == SegmentationMode::Multiclass {
+            fail(
+                score.loss,
+                "target",
+                "class indices (`forward_indices`) with mode Multiclass",
+                "a float target",
+            );
+        }
+        check_same_shape(score.loss, "target", "input", &dims, &target.dims());
+        let target = flatten(target);
+        let probabilities = self.probabilities(flatten(input));
+        let (probabilities, target) = match self.ignore_index {
+            Some(ignored) => {
+                let kept = target.clone().not_equal_elem(ignored as f64).float();
+                let kept = kept.cast(probabilities.dtype());
+                (probabilities * kept.clone(), target * kept)
+            }
+            None => (probabilities, target),
+        };
+        self.channel_losses(score, probabilities, target)
+    }
+
+    /// The loss of every kept channel against class indices, with `score`'s name and weights.
+    #[track_caller]
+    pub(super) fn index_losses<const D: usize, const DT: usize>(
+        &self,
+        score: &SetScore,
+        input: Tensor<B, D>,
+        target: Tensor<B, DT, Int>,
+    ) -> Tensor<B, 1> {
+        let dims = input.dims();
+        self.check_input(score.loss, &dims);
         if self.mode != SegmentationMode::Multiclass {
             fail(
-                LOSS,
+                score.loss,
                 "target",
                 "a float mask of the input's shape (`forward`) with a mode other than Multiclass",
                 "class indices",
@@ -289,14 +345,14 @@ impl<B: Backend> JaccardLoss<B> {
         expected.remove(1);
         if DT + 1 != D || expected.as_slice() != target.dims().as_slice() {
             fail(
-                LOSS,
+                score.loss,
                 "target",
                 format_args!("shape {expected:?} (`input` {dims:?} without the channel dimension)"),
                 format_args!("{:?}", target.dims()),
             );
         }
         let channels = dims[1];
-        check_class_indices(LOSS, "target", &target, channels, self.ignore_index);
+        check_class_indices(score.loss, "target", &target, channels, self.ignore_index);
         let batch_size = dims[0];
         let voxels = target.shape().num_elements() / batch_size.max(1);
         let shape = [batch_size, channels, voxels];
@@ -313,18 +369,18 @@ impl<B: Backend> JaccardLoss<B> {
                 // which smp's mask zeroes too.
                 let kept = indices.not_equal_elem(ignored).float().cast(dtype);
                 let one_hot = one_hot * kept.clone();
-                return self.channel_losses(probabilities * kept, one_hot);
+                return self.channel_losses(score, probabilities * kept, one_hot);
             }
             None => probabilities,
         };
-        self.channel_losses(probabilities, one_hot)
+        self.channel_losses(score, probabilities, one_hot)
     }
 
     #[track_caller]
-    fn check_input<const D: usize>(&self, dims: &[usize; D]) {
+    fn check_input<const D: usize>(&self, loss: &str, dims: &[usize; D]) {
         if D < 3 {
             fail(
-                LOSS,
+                loss,
                 "input",
                 "rank >= 3: (N, C, d1, ..., dk)",
                 format_args!("rank {D} with shape {dims:?}"),
@@ -334,7 +390,7 @@ impl<B: Backend> JaccardLoss<B> {
             && weights.dims()[0] != dims[1]
         {
             fail(
-                LOSS,
+                loss,
                 "class_weights",
                 format_args!("length {} (one weight per channel of `input`)", dims[1]),
                 format_args!("length {}", weights.dims()[0]),
@@ -342,7 +398,7 @@ impl<B: Backend> JaccardLoss<B> {
         }
         if self.mode == SegmentationMode::Binary && dims[1] != 1 {
             fail(
-                LOSS,
+                loss,
                 "input",
                 "1 channel with mode Binary",
                 format_args!("{} channels", dims[1]),
@@ -363,7 +419,12 @@ impl<B: Backend> JaccardLoss<B> {
     }
 
     /// Every kept channel's loss from probabilities and targets `(N, C, S)`.
-    fn channel_losses(&self, probabilities: Tensor<B, 3>, target: Tensor<B, 3>) -> Tensor<B, 1> {
+    fn channel_losses(
+        &self,
+        score: &SetScore,
+        probabilities: Tensor<B, 3>,
+        target: Tensor<B, 3>,
+    ) -> Tensor<B, 1> {
         let channels = probabilities.dims()[1];
         let batch_size = probabilities.dims()[0];
         let over_batch = |values: Tensor<B, 3>| -> Tensor<B, 1> {
@@ -374,19 +435,24 @@ impl<B: Backend> JaccardLoss<B> {
         let prediction = over_batch(probabilities);
         let target_mass = over_batch(target);
         let intersection = (prediction.clone() + target_mass.clone() - difference) / 2.0;
-        let union = prediction + target_mass.clone() - intersection.clone();
+        let false_positives = prediction - intersection.clone();
+        let false_negatives = target_mass.clone() - intersection.clone();
         let smooth = self.smooth as f64;
-        let iou = (intersection + smooth) / (union + smooth).clamp_min(self.eps as f64);
+        let denominator = intersection.clone()
+            + false_positives * score.alpha
+            + false_negatives * score.beta
+            + smooth;
+        let index = (intersection + smooth) / denominator.clamp_min(self.eps as f64);
         let losses = if self.log_loss {
-            iou.clamp_min(self.eps as f64).log().neg()
+            index.clamp_min(self.eps as f64).log().neg()
         } else {
-            iou.neg() + 1.0
+            index.neg() + 1.0
         };
         let present = target_mass.greater_elem(0.0).float().cast(losses.dtype());
         let losses = losses * present;
         match &self.classes {
             Some(classes) => {
-                let indices = self.kept_indices(classes, channels, &losses.device());
+                let indices = self.kept_indices(score.loss, classes, channels, &losses.device());
                 losses.select(0, indices)
             }
             None => losses,
@@ -396,13 +462,14 @@ impl<B: Backend> JaccardLoss<B> {
     #[track_caller]
     fn kept_indices(
         &self,
+        loss: &str,
         classes: &[usize],
         channels: usize,
         device: &B::Device,
     ) -> Tensor<B, 1, Int> {
         if let Some(bad) = classes.iter().find(|class| **class >= channels) {
             fail(
-                LOSS,
+                loss,
                 "classes",
                 format_args!("channels in [0, {channels})"),
                 bad,
@@ -414,7 +481,7 @@ impl<B: Backend> JaccardLoss<B> {
 
     /// The sum of the kept channels' losses, weighted by `class_weights` (checked to be one per
     /// channel), with the normaliser of smp's mean.
-    fn weighted_sum(&self, losses: Tensor<B, 1>) -> LossSum<B> {
+    pub(super) fn weighted_sum(&self, losses: Tensor<B, 1>) -> LossSum<B> {
         let Some(weights) = &self.class_weights else {
             return LossSum {
                 sum: sum(losses.clone()),
@@ -425,7 +492,11 @@ impl<B: Backend> JaccardLoss<B> {
         let weights = match &self.classes {
             Some(classes) => {
                 let channels = weights.dims()[0];
-                weights.select(0, self.kept_indices(classes, channels, &losses.device()))
+                // The classes were checked against the channels with the losses.
+                weights.select(
+                    0,
+                    self.kept_indices(LOSS, classes, channels, &losses.device()),
+                )
             }
             None => weights,
         };

@@ -1,6 +1,6 @@
 //! Segmentation losses over `(N, C, d1, ..., dk)` predictions: the Dice, generalized Dice and
 //! Tversky overlap losses, and the Dice loss plus cross entropy, as MONAI computes them; the
-//! Jaccard loss as segmentation_models_pytorch computes it. Each compares, per sample and channel (or per channel over the
+//! Jaccard and (focal) Tversky losses as segmentation_models_pytorch computes them. Each compares, per sample and channel (or per channel over the
 //! whole batch), the prediction's mass, the target's mass and their overlap; see
 //! [`OverlapSums`].
 //!
@@ -9,12 +9,14 @@
 
 mod dice;
 mod dice_ce;
+mod focal_tversky;
 mod generalized_dice;
 mod jaccard;
 mod tversky;
 
 pub use dice::*;
 pub use dice_ce::*;
+pub use focal_tversky::*;
 pub use generalized_dice::*;
 pub use jaccard::*;
 pub use tversky::*;
