@@ -24,8 +24,8 @@ use burn_losses::{
 };
 use burn_losses::{
     DiceCeLossConfig, DiceLossConfig, DiceWeight, DistillationLossConfig, FocalTverskyLossConfig,
-    GeneralizedDiceLossConfig, JaccardLossConfig, JsDivLossConfig, PolyLossConfig,
-    SegmentationMode, SoftmaxFocalLossConfig, TverskyLossConfig,
+    GeneralizedDiceLossConfig, JaccardLossConfig, JsDivLossConfig, LovaszLossConfig,
+    PolyLossConfig, SegmentationMode, SoftmaxFocalLossConfig, TverskyLossConfig,
 };
 
 /// A row's round trip, given a scratch directory: `Err` says what failed.
@@ -472,6 +472,14 @@ fn cases() -> Vec<Case> {
                 .with_class_weights(Some(vec![1.0, 2.0]))
                 .with_reduction(Reduction::BatchMean),
             FocalTverskyLossConfig::new(SegmentationMode::Multiclass),
+        ),
+        case(
+            "LovaszLossConfig",
+            LovaszLossConfig::new(SegmentationMode::Binary)
+                .with_per_image(true)
+                .with_ignore_index(Some(255))
+                .with_reduction(Reduction::Sum),
+            LovaszLossConfig::new(SegmentationMode::Multiclass),
         ),
         case(
             "SegmentationMode",

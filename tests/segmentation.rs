@@ -227,6 +227,38 @@ fn focal_tversky<B: Lane>(device: &B::Device) {
     }
 }
 
+fn lovasz_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
+    let mode = jaccard_config(case, Reduction::Mean).mode;
+    let loss = |reduction| {
+        LovaszLossConfig::new(mode)
+            .with_per_image(option_flag(case, "per_image"))
+            .with_ignore_index(case["options"]["ignore_index"].as_i64())
+            .with_reduction(reduction)
+            .init::<B>(device)
+    };
+    if mode == SegmentationMode::Multiclass {
+        Replay::new(case, device).run(
+            &|reduction, x| {
+                loss(reduction).forward_indices(x.float::<D>("input"), x.int::<DT>("target"))
+            },
+            &|x| {
+                loss(Reduction::Mean)
+                    .forward_indices_no_reduction(x.float::<D>("input"), x.int::<DT>("target"))
+            },
+        );
+    } else {
+        replay!(case, device, |x| loss
+            .forward(x.float::<D>("input"), x.float::<D>("target")));
+    }
+}
+
+fn lovasz<B: Lane>(device: &B::Device) {
+    let fixture = load_fixture("lovasz");
+    for case in cases(&fixture) {
+        by_rank!(input_rank(case) => lovasz_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
+    }
+}
+
 fn jaccard_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
     let loss = |reduction| jaccard_config(case, reduction).init::<B>(device);
     if case["options"]["mode"] == "multiclass" {
@@ -448,6 +480,7 @@ on_every_backend!(
     dice_ce,
     jaccard,
     focal_tversky,
+    lovasz,
     dice_over_micro_batches,
     batch_output_is_one_row
 );
@@ -458,6 +491,7 @@ on_every_plain_backend!(
     dice_ce,
     jaccard,
     focal_tversky,
+    lovasz,
     batch_output_is_one_row
 );
 
@@ -760,6 +794,36 @@ mod gradients {
             }
         }
 
+        fn lovasz() {
+            // Errors far apart (no ties within a finite-difference step).
+            let logits = uniform(24, -2.0, 2.0, 86);
+            let mask = uniform(24, 0.0, 1.0, 87)
+                .iter()
+                .map(|u| if *u < 0.5 { 0.0 } else { 1.0 })
+                .collect::<Vec<_>>();
+            let upstream = tensor(&uniform(2, 0.5, 1.5, 88), [2]);
+            for per_image in [false, true] {
+                for ignore_index in [None, Some(1)] {
+                    let config = LovaszLossConfig::new(SegmentationMode::Multiclass)
+                        .with_per_image(per_image)
+                        .with_ignore_index(ignore_index);
+                    let what = format!("Lovasz-softmax per image {per_image} ignore {ignore_index:?}");
+                    for reduction in REDUCTIONS {
+                        let loss = config.clone().with_reduction(reduction).init::<B>(&Default::default());
+                        gradcheck(&what, &logits, SHAPE, |x| loss.forward_indices(x, targets()));
+                    }
+                    let loss = LovaszLossConfig::new(SegmentationMode::Multilabel)
+                        .with_per_image(per_image)
+                        .init::<B>(&Default::default());
+                    let rows = if per_image { 2 } else { 1 };
+                    let upstream = upstream.clone().slice(0..rows);
+                    gradcheck(&format!("Lovasz hinge per image {per_image}"), &logits, SHAPE, |x| {
+                        (loss.forward_no_reduction(x, tensor(&mask, SHAPE)) * upstream.clone()).sum()
+                    });
+                }
+            }
+        }
+
         fn tversky() {
             let logits = uniform(24, -2.0, 2.0, 73);
             let soft = uniform(24, 0.05, 0.95, 74);
@@ -954,6 +1018,34 @@ mod errors {
                     "FocalTverskyLoss: `input` expected 1 channel with mode Binary, got 3 channels"
                     => FocalTverskyLossConfig::new(SegmentationMode::Binary).init::<B>(&device())
                         .forward(floats([2, 3, 2], 0.5), floats([2, 3, 2], 1.0)),
+                lovasz_multiclass_float_target:
+                    "LovaszLoss: `target` expected class indices (`forward_indices`) with mode Multiclass, got a float target"
+                    => LovaszLossConfig::new(SegmentationMode::Multiclass).init::<B>(&device())
+                        .forward(floats([2, 3, 2], 0.5), floats([2, 3, 2], 1.0)),
+                lovasz_binary_indices:
+                    "LovaszLoss: `target` expected a float mask of the input's shape (`forward`) with a mode other than Multiclass, got class indices"
+                    => LovaszLossConfig::new(SegmentationMode::Binary).init::<B>(&device())
+                        .forward_indices(floats([2, 1, 2], 0.5), ints(&[0, 1, 1, 0], [2, 2])),
+                lovasz_binary_channels:
+                    "LovaszLoss: `input` expected 1 channel with mode Binary, got 2 channels"
+                    => LovaszLossConfig::new(SegmentationMode::Binary).init::<B>(&device())
+                        .forward(floats([2, 2, 2], 0.5), floats([2, 2, 2], 1.0)),
+                lovasz_rank_two:
+                    "LovaszLoss: `input` expected rank >= 3: (N, C, d1, ..., dk), got rank 2 with shape [2, 3]"
+                    => LovaszLossConfig::new(SegmentationMode::Multilabel).init::<B>(&device())
+                        .forward(floats([2, 3], 0.5), floats([2, 3], 1.0)),
+                lovasz_target_shape:
+                    "LovaszLoss: `target` expected shape [2, 3, 2] (the shape of `input`), got [2, 3, 4]"
+                    => LovaszLossConfig::new(SegmentationMode::Multilabel).init::<B>(&device())
+                        .forward(floats([2, 3, 2], 0.5), floats([2, 3, 4], 1.0)),
+                lovasz_index_shape:
+                    "LovaszLoss: `target` expected shape [2, 2] (`input` [2, 3, 2] without the channel dimension), got [2, 3]"
+                    => LovaszLossConfig::new(SegmentationMode::Multiclass).init::<B>(&device())
+                        .forward_indices(floats([2, 3, 2], 0.5), ints(&[0; 6], [2, 3])),
+                lovasz_index_range:
+                    "LovaszLoss: `target` expected class indices in [0, 3), got 5"
+                    => LovaszLossConfig::new(SegmentationMode::Multiclass).init::<B>(&device())
+                        .forward_indices(floats([2, 3, 2], 0.5), ints(&[0, 5, 1, 2], [2, 2])),
                 tversky_two_activations:
                     "TverskyLoss: option `softmax` expected false when `sigmoid` is true, got true"
                     => TverskyLossConfig::new().with_sigmoid(true).with_softmax(true).init::<B>(&device()),

@@ -1,6 +1,6 @@
 //! Segmentation losses over `(N, C, d1, ..., dk)` predictions: the Dice, generalized Dice and
 //! Tversky overlap losses, and the Dice loss plus cross entropy, as MONAI computes them; the
-//! Jaccard and (focal) Tversky losses as segmentation_models_pytorch computes them. Each compares, per sample and channel (or per channel over the
+//! Jaccard, (focal) Tversky and Lovász losses as segmentation_models_pytorch computes them. Each compares, per sample and channel (or per channel over the
 //! whole batch), the prediction's mass, the target's mass and their overlap; see
 //! [`OverlapSums`].
 //!
@@ -12,6 +12,7 @@ mod dice_ce;
 mod focal_tversky;
 mod generalized_dice;
 mod jaccard;
+mod lovasz;
 mod tversky;
 
 pub use dice::*;
@@ -19,6 +20,7 @@ pub use dice_ce::*;
 pub use focal_tversky::*;
 pub use generalized_dice::*;
 pub use jaccard::*;
+pub use lovasz::*;
 pub use tversky::*;
 
 use burn::tensor::activation::{log_sigmoid, softmax};
