@@ -13,6 +13,7 @@ pub mod embedding;
 pub mod margin;
 pub mod multilabel;
 pub mod regression;
+pub mod segmentation;
 pub mod sequence;
 
 pub use classification::*;
@@ -23,4 +24,5 @@ pub use margin::*;
 pub use mechanics::reduction::{LossSum, Normalizer, Reduction};
 pub use multilabel::*;
 pub use regression::*;
+pub use segmentation::*;
 pub use sequence::*;

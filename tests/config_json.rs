@@ -23,7 +23,9 @@ use burn_losses::{
     TripletMarginWithDistanceLossConfig, ZlprLossConfig,
 };
 use burn_losses::{
-    DistillationLossConfig, JsDivLossConfig, PolyLossConfig, SoftmaxFocalLossConfig,
+    DiceCeLossConfig, DiceLossConfig, DiceWeight, DistillationLossConfig, FocalTverskyLossConfig,
+    GeneralizedDiceLossConfig, JaccardLossConfig, JsDivLossConfig, LovaszLossConfig,
+    PolyLossConfig, SegmentationMode, SoftmaxFocalLossConfig, TverskyLossConfig,
 };
 
 /// A row's round trip, given a scratch directory: `Err` says what failed.
@@ -375,6 +377,123 @@ fn cases() -> Vec<Case> {
             ClipLossConfig::new().with_reduction(Reduction::Sum),
             ClipLossConfig::new(),
         ),
+        // Segmentation.
+        case(
+            "DiceLossConfig",
+            DiceLossConfig::new()
+                .with_include_background(false)
+                .with_softmax(true)
+                .with_squared_pred(true)
+                .with_jaccard(true)
+                .with_smooth_nr(0.0)
+                .with_smooth_dr(1e-6)
+                .with_batch(true)
+                .with_weight(Some(vec![0.5, 2.0]))
+                .with_soft_label(true)
+                .with_reduction(Reduction::Sum),
+            DiceLossConfig::new(),
+        ),
+        case(
+            "TverskyLossConfig",
+            TverskyLossConfig::new()
+                .with_include_background(false)
+                .with_sigmoid(true)
+                .with_alpha(0.3)
+                .with_beta(0.7)
+                .with_smooth_nr(1.0)
+                .with_smooth_dr(1.0)
+                .with_batch(true)
+                .with_soft_label(true)
+                .with_reduction(Reduction::BatchMean),
+            TverskyLossConfig::new(),
+        ),
+        case(
+            "GeneralizedDiceLossConfig",
+            GeneralizedDiceLossConfig::new()
+                .with_include_background(false)
+                .with_softmax(true)
+                .with_w_type(DiceWeight::Simple)
+                .with_smooth_nr(0.5)
+                .with_smooth_dr(0.25)
+                .with_batch(true)
+                .with_soft_label(true)
+                .with_reduction(Reduction::Sum),
+            GeneralizedDiceLossConfig::new(),
+        ),
+        case(
+            "DiceCeLossConfig",
+            DiceCeLossConfig::new()
+                .with_include_background(false)
+                .with_sigmoid(true)
+                .with_squared_pred(true)
+                .with_jaccard(true)
+                .with_smooth_nr(0.5)
+                .with_smooth_dr(0.5)
+                .with_batch(true)
+                .with_weight(Some(vec![0.5, 1.0, 2.0]))
+                .with_lambda_dice(0.5)
+                .with_lambda_ce(2.0)
+                .with_label_smoothing(0.1)
+                .with_reduction(Reduction::Sum),
+            DiceCeLossConfig::new(),
+        ),
+        case(
+            "JaccardLossConfig",
+            JaccardLossConfig::new(SegmentationMode::Multilabel)
+                .with_classes(Some(vec![2, 0]))
+                .with_log_loss(true)
+                .with_from_logits(false)
+                .with_smooth(1.0)
+                .with_ignore_index(Some(255))
+                .with_eps(1e-5)
+                .with_class_weights(Some(vec![0.5, 1.0, 2.0]))
+                .with_reduction(Reduction::Sum),
+            JaccardLossConfig::new(SegmentationMode::Multiclass),
+        ),
+        case(
+            "FocalTverskyLossConfig",
+            FocalTverskyLossConfig::new(SegmentationMode::Binary)
+                .with_log_loss(true)
+                .with_from_logits(false)
+                .with_smooth(0.5)
+                .with_ignore_index(Some(-1))
+                .with_eps(1e-6)
+                .with_alpha(0.3)
+                .with_beta(0.7)
+                .with_gamma(0.75)
+                .with_class_weights(None)
+                .with_classes(None),
+            FocalTverskyLossConfig::new(SegmentationMode::Multiclass),
+        ),
+        case(
+            "FocalTverskyLossConfig",
+            FocalTverskyLossConfig::new(SegmentationMode::Multilabel)
+                .with_classes(Some(vec![1]))
+                .with_class_weights(Some(vec![1.0, 2.0]))
+                .with_reduction(Reduction::BatchMean),
+            FocalTverskyLossConfig::new(SegmentationMode::Multiclass),
+        ),
+        case(
+            "LovaszLossConfig",
+            LovaszLossConfig::new(SegmentationMode::Binary)
+                .with_per_image(true)
+                .with_ignore_index(Some(255))
+                .with_reduction(Reduction::Sum),
+            LovaszLossConfig::new(SegmentationMode::Multiclass),
+        ),
+        case(
+            "SegmentationMode",
+            SegmentationMode::Binary,
+            SegmentationMode::Multiclass,
+        ),
+        case(
+            "SegmentationMode",
+            SegmentationMode::Multilabel,
+            SegmentationMode::Multiclass,
+        ),
+        // The channel weighting on its own: every variant but the default.
+        case("DiceWeight", DiceWeight::Simple, DiceWeight::Square),
+        case("DiceWeight", DiceWeight::Uniform, DiceWeight::Square),
         // The reduction on its own: every variant but the default.
         case("Reduction", Reduction::Sum, Reduction::Mean),
         case("Reduction", Reduction::BatchMean, Reduction::Mean),

@@ -1,0 +1,315 @@
+//! Segmentation losses over `(N, C, d1, ..., dk)` predictions: the Dice, generalized Dice and
+//! Tversky overlap losses, and the Dice loss plus cross entropy, as MONAI computes them; the
+//! Jaccard, (focal) Tversky and Lovász losses as segmentation_models_pytorch computes them. Each compares, per sample and channel (or per channel over the
+//! whole batch), the prediction's mass, the target's mass and their overlap; see
+//! [`OverlapSums`].
+//!
+//! Their graphs are small (a few element-wise operations and three sums per channel), so their
+//! gradients are Burn's autodiff of the formulas.
+
+mod dice;
+mod dice_ce;
+mod focal_tversky;
+mod generalized_dice;
+mod jaccard;
+mod lovasz;
+mod tversky;
+
+pub use dice::*;
+pub use dice_ce::*;
+pub use focal_tversky::*;
+pub use generalized_dice::*;
+pub use jaccard::*;
+pub use lovasz::*;
+pub use tversky::*;
+
+use burn::tensor::activation::{log_sigmoid, softmax};
+use burn::tensor::backend::Backend;
+use burn::tensor::{Int, Tensor};
+
+use crate::mechanics::class_targets::CLASS_DIM;
+use crate::mechanics::reduction::sum_dim;
+use crate::mechanics::validation::{
+    check_class_indices, check_same_shape, check_weight_len, fail, fail_option,
+};
+
+/// The per-channel sums an overlap loss is a function of, shape `(N, C')` (one row per sample)
+/// or `(1, C')` with the option `batch` (the sums over the whole batch), `C'` the channels the
+/// loss keeps (`C - 1` without the background channel 0).
+///
+/// With `p` the prediction (after its activation) and `g` the target:
+/// - `intersection`: `Σ p·g`, or with `soft_label` MONAI's `(Σ|p| + Σ|g| - Σ|p - g|) / 2`,
+/// - `prediction`: `Σ p` (`Σ p²` with `squared_pred`, `Σ|p|` with `soft_label`),
+/// - `target`: `Σ g` (`Σ g²` with `squared_pred`, `Σ|g|` with `soft_label`).
+///
+/// With `batch`, the loss of the whole batch is a function of the sums over its samples, so the
+/// sums of micro-batches added together (`+`) give exactly the loss (and, backward-passed from
+/// each micro-batch in turn, the gradient) of the one large batch: see
+/// [`DiceLoss::batch_sums`].
+#[derive(Clone, Debug)]
+pub struct OverlapSums<B: Backend> {
+    /// The overlap of prediction and target per row and channel.
+    pub intersection: Tensor<B, 2>,
+    /// The prediction's mass per row and channel.
+    pub prediction: Tensor<B, 2>,
+    /// The target's mass per row and channel.
+    pub target: Tensor<B, 2>,
+}
+
+impl<B: Backend> OverlapSums<B> {
+    /// These sums without their graph: constants, for the micro-batches a backward pass does not
+    /// go through.
+    pub fn detach(self) -> Self {
+        Self {
+            intersection: self.intersection.detach(),
+            prediction: self.prediction.detach(),
+            target: self.target.detach(),
+        }
+    }
+}
+
+impl<B: Backend> core::ops::Add for OverlapSums<B> {
+    type Output = Self;
+
+    /// The sums of two micro-batches together (`(1, C')` each, as `batch_sums` returns them).
+    fn add(self, other: Self) -> Self {
+        Self {
+            intersection: self.intersection + other.intersection,
+            prediction: self.prediction + other.prediction,
+            target: self.target + other.target,
+        }
+    }
+}
+
+/// The options that turn `(input, target)` into the per-channel sums, as MONAI's `DiceLoss` and
+/// `TverskyLoss` share them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OverlapOptions {
+    pub sigmoid: bool,
+    pub softmax: bool,
+    pub include_background: bool,
+    /// Sums of squares for the prediction's and the target's mass (Dice's `squared_pred`).
+    pub squared: bool,
+    pub soft_label: bool,
+    pub batch: bool,
+}
+
+/// Checks that at most one activation is chosen (MONAI raises the same).
+#[track_caller]
+pub(crate) fn check_activation(loss: &str, sigmoid: bool, softmax: bool) {
+    if sigmoid && softmax {
+        fail_option(loss, "softmax", "false when `sigmoid` is true", true);
+    }
+}
+
+impl OverlapOptions {
+    /// The sums of `input` against float `target` of the same shape (one-hot or soft labels).
+    #[track_caller]
+    pub(crate) fn sums<B: Backend, const D: usize>(
+        &self,
+        loss: &str,
+        input: Tensor<B, D>,
+        target: Tensor<B, D>,
+    ) -> OverlapSums<B> {
+        let dims = input.dims();
+        check_spatial_dims(loss, &dims);
+        check_same_shape(loss, "target", "input", &dims, &target.dims());
+        let target = flatten_spatial(target);
+        self.sums_of_flat(loss, input, target)
+    }
+
+    /// The sums of `input` against class indices `target`, shape `(N, d1, ..., dk)`: MONAI's
+    /// `to_onehot_y`, the one-hot target built as a comparison with each channel's index.
+    #[track_caller]
+    pub(crate) fn sums_of_indices<B: Backend, const D: usize, const DT: usize>(
+        &self,
+        loss: &str,
+        input: Tensor<B, D>,
+        target: Tensor<B, DT, Int>,
+    ) -> OverlapSums<B> {
+        let dims = input.dims();
+        check_spatial_dims(loss, &dims);
+        check_index_shape(loss, &dims, &target.dims());
+        let channels = dims[CLASS_DIM];
+        if channels < 2 {
+            fail(
+                loss,
+                "input",
+                "at least 2 channels with class-index targets (one channel: pass the binary \
+                 mask as a float target to `forward`)",
+                format_args!("{channels} channel"),
+            );
+        }
+        check_class_indices(loss, "target", &target, channels, None);
+        let batch_size = dims[0];
+        let voxels = target.shape().num_elements() / batch_size.max(1);
+        let shape = [batch_size, channels, voxels];
+        let device = input.device();
+        let classes = Tensor::<B, 1, Int>::arange(0..channels as i64, &device)
+            .reshape([1, channels, 1])
+            .expand(shape);
+        let one_hot = target
+            .reshape([batch_size, 1, voxels])
+            .expand(shape)
+            .equal(classes)
+            .float()
+            .cast(input.dtype());
+        self.sums_of_flat(loss, input, one_hot)
+    }
+
+    /// The sums of `input` (activated here) against a target flattened to `(N, C, S)`.
+    #[track_caller]
+    fn sums_of_flat<B: Backend, const D: usize>(
+        &self,
+        loss: &str,
+        input: Tensor<B, D>,
+        target: Tensor<B, 3>,
+    ) -> OverlapSums<B> {
+        let channels = input.dims()[CLASS_DIM];
+        if self.softmax && channels < 2 {
+            fail(
+                loss,
+                "input",
+                "at least 2 channels with `softmax` (a softmax over one channel is 1)",
+                format_args!("{channels} channel"),
+            );
+        }
+        if !self.include_background && channels < 2 {
+            fail(
+                loss,
+                "input",
+                "at least 2 channels without `include_background` (channel 0 is left out)",
+                format_args!("{channels} channel"),
+            );
+        }
+        let mut prediction = flatten_spatial(input);
+        if self.sigmoid {
+            // Burn 0.21's `sigmoid` rounds through f32 on NdArray<f64>; `exp(log_sigmoid)` keeps
+            // the input's precision, and its tails (0 and 1, zero gradients) stay finite.
+            prediction = log_sigmoid(prediction).exp();
+        }
+        if self.softmax {
+            prediction = softmax(prediction, CLASS_DIM);
+        }
+        let (prediction, target) = if self.include_background {
+            (prediction, target)
+        } else {
+            (
+                prediction.narrow(CLASS_DIM, 1, channels - 1),
+                target.narrow(CLASS_DIM, 1, channels - 1),
+            )
+        };
+        let intersection = if self.soft_label && !self.squared {
+            // MONAI's soft-label overlap (Wang et al.'s Dice semimetric): equal to Σ p·g for
+            // hard labels, and still 0 at a perfect soft match.
+            let difference = (prediction.clone() - target.clone()).abs();
+            (self.spatial_sum(prediction.clone().abs()) + self.spatial_sum(target.clone().abs())
+                - self.spatial_sum(difference))
+                / 2.0
+        } else {
+            self.spatial_sum(prediction.clone() * target.clone())
+        };
+        let (prediction, target) = if self.squared {
+            (prediction.powi_scalar(2), target.powi_scalar(2))
+        } else if self.soft_label {
+            (prediction.abs(), target.abs())
+        } else {
+            (prediction, target)
+        };
+        OverlapSums {
+            intersection,
+            prediction: self.spatial_sum(prediction),
+            target: self.spatial_sum(target),
+        }
+    }
+
+    /// The sum over the spatial positions `(N, C', S) -> (N, C')`, and over the batch too
+    /// (`(1, C')`) with `batch`.
+    fn spatial_sum<B: Backend>(&self, values: Tensor<B, 3>) -> Tensor<B, 2> {
+        let [batch_size, channels, _] = values.dims();
+        let per_sample = sum_dim(values, 2).reshape([batch_size, channels]);
+        if self.batch {
+            sum_dim(per_sample, 0)
+        } else {
+            per_sample
+        }
+    }
+}
+
+/// Checks that the input has a batch, a channel and at least one spatial dimension: MONAI sums
+/// over the spatial dimensions, and over every dimension when there is none.
+#[track_caller]
+fn check_spatial_dims<const D: usize>(loss: &str, dims: &[usize; D]) {
+    if D < 3 {
+        fail(
+            loss,
+            "input",
+            "rank >= 3: (N, C, d1, ..., dk)",
+            format_args!("rank {D} with shape {dims:?}"),
+        );
+    }
+}
+
+/// Checks that class indices have the input's shape without the channel dimension.
+#[track_caller]
+fn check_index_shape<const D: usize, const DT: usize>(
+    loss: &str,
+    input_dims: &[usize; D],
+    target_dims: &[usize; DT],
+) {
+    if DT + 1 != D {
+        fail(
+            loss,
+            "target",
+            format_args!(
+                "rank {} (the rank of `input` less the channel dimension)",
+                D - 1
+            ),
+            format_args!("rank {DT}"),
+        );
+    }
+    let mut expected = input_dims.to_vec();
+    expected.remove(CLASS_DIM);
+    if expected.as_slice() != target_dims.as_slice() {
+        fail(
+            loss,
+            "target",
+            format_args!(
+                "shape {expected:?} (`input` {input_dims:?} without the channel dimension)"
+            ),
+            format_args!("{target_dims:?}"),
+        );
+    }
+}
+
+/// `(N, C, d1, ..., dk)` as `(N, C, d1·...·dk)` (`(N, C, 1)` for `(N, C)`).
+fn flatten_spatial<B: Backend, const D: usize>(tensor: Tensor<B, D>) -> Tensor<B, 3> {
+    let dims = tensor.dims();
+    let voxels = dims[2..].iter().product();
+    tensor.reshape([dims[0], dims[1], voxels])
+}
+
+/// The losses `(rows, C')` multiplied by the channel weights (checked to be one per channel).
+/// One kept channel is not weighted: MONAI's `DiceLoss` ignores `weight` there (and
+/// `DiceCELoss` passes its `weight` to the binary cross entropy as `pos_weight`).
+#[track_caller]
+pub(crate) fn weighted_by_channel<B: Backend>(
+    loss: &str,
+    losses: Tensor<B, 2>,
+    weight: Option<&Tensor<B, 1>>,
+) -> Tensor<B, 2> {
+    let channels = losses.dims()[1];
+    let Some(weight) = weight.filter(|_| channels > 1) else {
+        return losses;
+    };
+    check_weight_len(
+        loss,
+        "weight",
+        weight.dims()[0],
+        channels,
+        "the channels the loss keeps: dimension 1 of the input, less the background without \
+         `include_background`",
+    );
+    let weight = weight.clone().cast(losses.dtype()).reshape([1, channels]);
+    losses * weight
+}
