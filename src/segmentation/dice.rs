@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
-use super::{OverlapOptions, OverlapSums, check_activation, weighted_by_channel};
+use super::{OverlapOptions, OverlapSums, check_activation, overlap_forwards, weighted_by_channel};
 use crate::mechanics::reduction::{LossSum, Reduction};
 use crate::mechanics::validation::{check_finite_option, check_weight_option, fail, fail_option};
 
@@ -187,80 +187,17 @@ pub struct DiceLoss<B: Backend> {
 }
 
 impl<B: Backend> DiceLoss<B> {
-    /// The loss against one-hot (or soft) targets of the input's shape, reduced with the
-    /// configured reduction.
-    ///
-    /// # Panics
-    /// If the input has rank < 3, the target's shape is not the input's, the input has one
-    /// channel with `softmax` or without `include_background`, or `weight`'s length is not the
-    /// number of kept channels.
-    pub fn forward<const D: usize>(
-        &self,
-        input: Tensor<B, D>,
-        target: Tensor<B, D>,
-    ) -> Tensor<B, 1> {
-        let batch_size = input.dims()[0];
-        self.reduction
-            .finish(self.forward_sum(input, target), batch_size)
-    }
-
-    /// The sum of the losses and their count (`N·C'`, or `C'` with `batch`), whose
-    /// [`mean`](LossSum::mean) is the `Mean` reduction.
-    ///
-    /// # Panics
-    /// As [`forward`](Self::forward).
-    pub fn forward_sum<const D: usize>(
-        &self,
-        input: Tensor<B, D>,
-        target: Tensor<B, D>,
-    ) -> LossSum<B> {
-        LossSum::of_elements(self.forward_no_reduction(input, target))
-    }
-
-    /// MONAI's `"none"`: the loss of every sample and kept channel, shape `(N, C')`, or of every
-    /// kept channel over the whole batch, `(1, C')`, with `batch`.
-    ///
-    /// # Panics
-    /// As [`forward`](Self::forward).
-    pub fn forward_no_reduction<const D: usize>(
-        &self,
-        input: Tensor<B, D>,
-        target: Tensor<B, D>,
-    ) -> Tensor<B, 2> {
-        let sums = self.options().sums(LOSS, input, target);
-        self.forward_sums(sums)
-    }
-
-    /// The loss against class indices `(N, d1, ..., dk)` in `[0, C)` (MONAI's `to_onehot_y`),
-    /// reduced with the configured reduction.
-    ///
-    /// # Panics
-    /// As [`forward`](Self::forward); also if `DT != D - 1`, the target's shape is not the
-    /// input's without dimension 1, the input has one channel, or an index is outside `[0, C)`
-    /// (read back from the device).
-    pub fn forward_indices<const D: usize, const DT: usize>(
-        &self,
-        input: Tensor<B, D>,
-        target: Tensor<B, DT, Int>,
-    ) -> Tensor<B, 1> {
-        let batch_size = input.dims()[0];
-        let losses = self.forward_indices_no_reduction(input, target);
-        self.reduction
-            .finish(LossSum::of_elements(losses), batch_size)
-    }
-
-    /// [`forward_no_reduction`](Self::forward_no_reduction) against class indices.
-    ///
-    /// # Panics
-    /// As [`forward_indices`](Self::forward_indices).
-    pub fn forward_indices_no_reduction<const D: usize, const DT: usize>(
-        &self,
-        input: Tensor<B, D>,
-        target: Tensor<B, DT, Int>,
-    ) -> Tensor<B, 2> {
-        let sums = self.options().sums_of_indices(LOSS, input, target);
-        self.forward_sums(sums)
-    }
+    overlap_forwards!(
+        finish: forward_sums,
+        rank: 2,
+        count: "(`N·C'`, or `C'` with `batch`),",
+        unreduced: "MONAI's `\"none\"`: the loss of every sample and kept channel, shape `(N, \
+         C')`, or of every kept channel over the whole batch, `(1, C')`, with \
+         `batch`.",
+        panics: "If the input has rank < 3, the target's shape is not the input's, the input \
+         has one channel with `softmax` or without `include_background`, or \
+         `weight`'s length is not the number of kept channels.",
+    );
 
     /// The per-channel sums over a micro-batch, shape `(1, C')`, whose sum over the
     /// micro-batches of a batch [`forward_sums`](Self::forward_sums) turns into exactly the

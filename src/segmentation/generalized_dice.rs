@@ -4,11 +4,11 @@ use burn::config::Config;
 use burn::empty;
 use burn::module::Module;
 use burn::tensor::backend::Backend;
-use burn::tensor::{Int, Tensor};
+use burn::tensor::Tensor;
 
 use super::dice::check_smoothing;
-use super::{OverlapOptions, OverlapSums, check_activation};
-use crate::mechanics::reduction::{LossSum, Reduction};
+use super::{OverlapOptions, OverlapSums, check_activation, overlap_forwards};
+use crate::mechanics::reduction::Reduction;
 
 const LOSS: &str = "GeneralizedDiceLoss";
 
@@ -174,77 +174,15 @@ pub struct GeneralizedDiceLoss<B: Backend> {
 }
 
 impl<B: Backend> GeneralizedDiceLoss<B> {
-    /// The loss against one-hot (or soft) targets of the input's shape, reduced with the
-    /// configured reduction.
-    ///
-    /// # Panics
-    /// If the input has rank < 3, the target's shape is not the input's, or the input has one
-    /// channel with `softmax` or without `include_background`.
-    pub fn forward<const D: usize>(
-        &self,
-        input: Tensor<B, D>,
-        target: Tensor<B, D>,
-    ) -> Tensor<B, 1> {
-        let batch_size = input.dims()[0];
-        self.reduction
-            .finish(self.forward_sum(input, target), batch_size)
-    }
-
-    /// The sum of the losses and their count (`N`, or 1 with `batch`), whose
-    /// [`mean`](LossSum::mean) is the `Mean` reduction.
-    ///
-    /// # Panics
-    /// As [`forward`](Self::forward).
-    pub fn forward_sum<const D: usize>(
-        &self,
-        input: Tensor<B, D>,
-        target: Tensor<B, D>,
-    ) -> LossSum<B> {
-        LossSum::of_elements(self.forward_no_reduction(input, target))
-    }
-
-    /// MONAI's `"none"`: the loss of every sample, shape `(N)`, or of the whole batch, `(1)`,
-    /// with `batch`.
-    ///
-    /// # Panics
-    /// As [`forward`](Self::forward).
-    pub fn forward_no_reduction<const D: usize>(
-        &self,
-        input: Tensor<B, D>,
-        target: Tensor<B, D>,
-    ) -> Tensor<B, 1> {
-        self.losses(self.options().sums(LOSS, input, target))
-    }
-
-    /// The loss against class indices `(N, d1, ..., dk)` in `[0, C)` (MONAI's `to_onehot_y`),
-    /// reduced with the configured reduction.
-    ///
-    /// # Panics
-    /// As [`forward`](Self::forward); also if `DT != D - 1`, the target's shape is not the
-    /// input's without dimension 1, the input has one channel, or an index is outside `[0, C)`
-    /// (read back from the device).
-    pub fn forward_indices<const D: usize, const DT: usize>(
-        &self,
-        input: Tensor<B, D>,
-        target: Tensor<B, DT, Int>,
-    ) -> Tensor<B, 1> {
-        let batch_size = input.dims()[0];
-        let losses = self.forward_indices_no_reduction(input, target);
-        self.reduction
-            .finish(LossSum::of_elements(losses), batch_size)
-    }
-
-    /// [`forward_no_reduction`](Self::forward_no_reduction) against class indices.
-    ///
-    /// # Panics
-    /// As [`forward_indices`](Self::forward_indices).
-    pub fn forward_indices_no_reduction<const D: usize, const DT: usize>(
-        &self,
-        input: Tensor<B, D>,
-        target: Tensor<B, DT, Int>,
-    ) -> Tensor<B, 1> {
-        self.losses(self.options().sums_of_indices(LOSS, input, target))
-    }
+    overlap_forwards!(
+        finish: losses,
+        rank: 1,
+        count: "(`N`, or 1 with `batch`),",
+        unreduced: "MONAI's `\"none\"`: the loss of every sample, shape `(N)`, or of the whole \
+         batch, `(1)`, with `batch`.",
+        panics: "If the input has rank < 3, the target's shape is not the input's, or the \
+         input has one channel with `softmax` or without `include_background`.",
+    );
 
     /// One loss per row of the sums, `(rows)`.
     fn losses(&self, sums: OverlapSums<B>) -> Tensor<B, 1> {

@@ -80,6 +80,93 @@ impl<B: Backend> core::ops::Add for OverlapSums<B> {
         }
     }
 }
+/// `forward`, `forward_sum`, `forward_no_reduction`, `forward_indices` and
+/// `forward_indices_no_reduction` of a loss computed from the overlap sums of its input and
+/// targets ([`OverlapSums`]), from its `options() -> OverlapOptions` method, its `$finish`
+/// method (overlap sums to the unreduced losses, of rank `$rank`) and its `reduction` field.
+/// `count` documents what `Mean` divides by, `unreduced` the unreduced output, `panics` the bad
+/// inputs of `forward`.
+macro_rules! overlap_forwards {
+    (
+        finish: $finish:ident,
+        rank: $rank:literal,
+        count: $count:literal,
+        unreduced: $unreduced:literal,
+        panics: $panics:literal $(,)?
+    ) => {
+        /// The loss against one-hot (or soft) targets of the input's shape, reduced with the
+        /// configured reduction.
+        ///
+        /// # Panics
+        #[doc = $panics]
+        pub fn forward<const D: usize>(
+            &self,
+            input: burn::tensor::Tensor<B, D>,
+            target: burn::tensor::Tensor<B, D>,
+        ) -> burn::tensor::Tensor<B, 1> {
+            let batch_size = input.dims()[0];
+            self.reduction
+                .finish(self.forward_sum(input, target), batch_size)
+        }
+
+        /// The sum of the losses and their count,
+        #[doc = $count]
+        /// whose [`mean`](crate::LossSum::mean) is the `Mean` reduction.
+        ///
+        /// # Panics
+        /// As [`forward`](Self::forward).
+        pub fn forward_sum<const D: usize>(
+            &self,
+            input: burn::tensor::Tensor<B, D>,
+            target: burn::tensor::Tensor<B, D>,
+        ) -> $crate::LossSum<B> {
+            $crate::LossSum::of_elements(self.forward_no_reduction(input, target))
+        }
+
+        #[doc = $unreduced]
+        ///
+        /// # Panics
+        /// As [`forward`](Self::forward).
+        pub fn forward_no_reduction<const D: usize>(
+            &self,
+            input: burn::tensor::Tensor<B, D>,
+            target: burn::tensor::Tensor<B, D>,
+        ) -> burn::tensor::Tensor<B, $rank> {
+            self.$finish(self.options().sums(LOSS, input, target))
+        }
+
+        /// The loss against class indices `(N, d1, ..., dk)` in `[0, C)` (MONAI's
+        /// `to_onehot_y`), reduced with the configured reduction.
+        ///
+        /// # Panics
+        /// As [`forward`](Self::forward); also if `DT != D - 1`, the target's shape is not the
+        /// input's without dimension 1, the input has one channel, or an index is outside
+        /// `[0, C)` (read back from the device).
+        pub fn forward_indices<const D: usize, const DT: usize>(
+            &self,
+            input: burn::tensor::Tensor<B, D>,
+            target: burn::tensor::Tensor<B, DT, burn::tensor::Int>,
+        ) -> burn::tensor::Tensor<B, 1> {
+            let batch_size = input.dims()[0];
+            let losses = self.forward_indices_no_reduction(input, target);
+            self.reduction
+                .finish($crate::LossSum::of_elements(losses), batch_size)
+        }
+
+        /// [`forward_no_reduction`](Self::forward_no_reduction) against class indices.
+        ///
+        /// # Panics
+        /// As [`forward_indices`](Self::forward_indices).
+        pub fn forward_indices_no_reduction<const D: usize, const DT: usize>(
+            &self,
+            input: burn::tensor::Tensor<B, D>,
+            target: burn::tensor::Tensor<B, DT, burn::tensor::Int>,
+        ) -> burn::tensor::Tensor<B, $rank> {
+            self.$finish(self.options().sums_of_indices(LOSS, input, target))
+        }
+    };
+}
+pub(crate) use overlap_forwards;
 
 /// The options that turn `(input, target)` into the per-channel sums, as MONAI's `DiceLoss` and
 /// `TverskyLoss` share them.

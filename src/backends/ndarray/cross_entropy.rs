@@ -6,8 +6,8 @@
 //! the gradient; this one reads the logits once and writes the gradient once. The formulas are
 //! those of `CrossEntropyLoss::index_values` and `index_gradient`.
 
-use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
+use burn::tensor::backend::Backend;
 use num_traits::NumCast;
 use rayon::prelude::*;
 

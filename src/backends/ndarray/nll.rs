@@ -2,8 +2,8 @@
 //! `gather` along dimension 1 walks the whole input on NdArray), and the gradient as zeros with
 //! `-w` written at each target. The formulas are those of `NllLoss::losses`.
 
-use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
+use burn::tensor::backend::Backend;
 
 use crate::backends::kernels::{Nll, NllInputs};
 
