@@ -3,8 +3,8 @@
 use burn::config::Config;
 use burn::empty;
 use burn::module::Module;
-use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
+use burn::tensor::backend::Backend;
 
 use super::dice::check_smoothing;
 use super::{OverlapOptions, OverlapSums, check_activation, overlap_forwards};
