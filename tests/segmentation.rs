@@ -7,7 +7,7 @@ mod common;
 
 use burn::tensor::{Tensor, TensorData};
 use burn_losses::*;
-use common::replay::{GRADIENT, Replay, cases, flag, input_rank, weight_option};
+use common::replay::{GRADIENT, cases, flag, input_rank, weight_option};
 use common::{
     Array, F32, Lane, REDUCTIONS, assert_close, assert_scalar, key, load_fixture, number,
 };
@@ -158,15 +158,8 @@ fn focal_tversky_case<B: Lane, const D: usize, const DT: usize>(case: &Value, de
     let multiclass = case["options"]["mode"] == "multiclass";
     if option_number(case, "gamma", 1.0) == 1.0 {
         if multiclass {
-            Replay::new(case, device).run(
-                &|reduction, x| {
-                    loss(reduction).forward_indices(x.float::<D>("input"), x.int::<DT>("target"))
-                },
-                &|x| {
-                    loss(Reduction::Mean)
-                        .forward_indices_no_reduction(x.float::<D>("input"), x.int::<DT>("target"))
-                },
-            );
+            replay!(case, device, |x| loss
+                .forward_indices(x.float::<D>("input"), x.int::<DT>("target")));
         } else {
             replay!(case, device, |x| loss
                 .forward(x.float::<D>("input"), x.float::<D>("target")));
@@ -237,15 +230,8 @@ fn lovasz_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &
             .init::<B>(device)
     };
     if mode == SegmentationMode::Multiclass {
-        Replay::new(case, device).run(
-            &|reduction, x| {
-                loss(reduction).forward_indices(x.float::<D>("input"), x.int::<DT>("target"))
-            },
-            &|x| {
-                loss(Reduction::Mean)
-                    .forward_indices_no_reduction(x.float::<D>("input"), x.int::<DT>("target"))
-            },
-        );
+        replay!(case, device, |x| loss
+            .forward_indices(x.float::<D>("input"), x.int::<DT>("target")));
     } else {
         replay!(case, device, |x| loss
             .forward(x.float::<D>("input"), x.float::<D>("target")));
@@ -262,15 +248,8 @@ fn lovasz<B: Lane>(device: &B::Device) {
 fn jaccard_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
     let loss = |reduction| jaccard_config(case, reduction).init::<B>(device);
     if case["options"]["mode"] == "multiclass" {
-        Replay::new(case, device).run(
-            &|reduction, x| {
-                loss(reduction).forward_indices(x.float::<D>("input"), x.int::<DT>("target"))
-            },
-            &|x| {
-                loss(Reduction::Mean)
-                    .forward_indices_no_reduction(x.float::<D>("input"), x.int::<DT>("target"))
-            },
-        );
+        replay!(case, device, |x| loss
+            .forward_indices(x.float::<D>("input"), x.int::<DT>("target")));
     } else {
         replay!(case, device, |x| loss
             .forward(x.float::<D>("input"), x.float::<D>("target")));
@@ -294,18 +273,8 @@ macro_rules! overlap_case {
         fn $name<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
             let loss = |reduction| $config(case, reduction).init::<B>(device);
             if index_target(case) {
-                Replay::new(case, device).run(
-                    &|reduction, x| {
-                        loss(reduction)
-                            .forward_indices(x.float::<D>("input"), x.int::<DT>("target"))
-                    },
-                    &|x| {
-                        loss(Reduction::Mean).forward_indices_no_reduction(
-                            x.float::<D>("input"),
-                            x.int::<DT>("target"),
-                        )
-                    },
-                );
+                replay!(case, device, |x| loss
+                    .forward_indices(x.float::<D>("input"), x.int::<DT>("target")));
             } else {
                 replay!(case, device, |x| loss
                     .forward(x.float::<D>("input"), x.float::<D>("target")));

@@ -245,6 +245,9 @@ macro_rules! replay {
     (@unreduced $loss:expr, forward_with_targets, $($arg:expr),*) => {
         $loss.forward_with_targets_no_reduction($($arg),*)
     };
+    (@unreduced $loss:expr, forward_indices, $($arg:expr),*) => {
+        $loss.forward_indices_no_reduction($($arg),*)
+    };
     (
         $case:expr, $device:expr,
         |$x:ident| $loss:ident.$method:ident($($arg:expr),* $(,)?)
