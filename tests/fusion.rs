@@ -134,3 +134,59 @@ fn batches_read_their_own_targets_on_fused_wgpu() {
         }
     }
 }
+
+/// Burn 0.21's `select_assign` on a CubeCL backend (fused or not) adds nothing at the indices
+/// past the 65535th, silently; cross entropy's gradient once added its one-hot step that way.
+/// Kept to show when Burn fixes it: then this assertion fails and this test can go.
+#[test]
+fn burn_select_assign_skips_indices_past_65535_on_wgpu() {
+    use burn::tensor::IndexingUpdateOp;
+    fn added<B: Backend>(n: usize) -> f32 {
+        let device = Default::default();
+        let index = Tensor::<B, 1, Int>::arange(0..n as i64, &device);
+        Tensor::<B, 1>::zeros([n], &device)
+            .select_assign(0, index, Tensor::ones([n], &device), IndexingUpdateOp::Add)
+            .sum()
+            .into_scalar()
+            .elem()
+    }
+    assert_eq!(added::<NdArray>(70_000), 70_000.0);
+    assert_eq!(added::<WgpuUnfused>(70_000), 65_535.0);
+    assert_eq!(added::<WgpuFusion>(70_000), 65_535.0);
+}
+
+/// Cross entropy's gradient on the generic path of fused wgpu (`Autodiff<Wgpu>`), past 65535
+/// positions: every row, the last ones included, has its one-hot step, as on NdArray.
+#[test]
+fn gradients_past_65535_positions_match_ndarray_on_fused_wgpu() {
+    fn gradient<B: burn::tensor::backend::AutodiffBackend>(rows: usize) -> Vec<f32> {
+        let device = Default::default();
+        let values: Vec<f32> = (0..rows * 2)
+            .map(|i| ((i * 37 % 23) as f32 - 11.0) * 0.3)
+            .collect();
+        let targets: Vec<i64> = (0..rows as i64).map(|r| r % 2).collect();
+        let logits =
+            Tensor::<B, 2>::from_data(TensorData::new(values, [rows, 2]), &device).require_grad();
+        let targets = Tensor::<B, 1, Int>::from_data(TensorData::new(targets, [rows]), &device);
+        let loss = CrossEntropyLossConfig::new()
+            .with_reduction(Reduction::Sum)
+            .init(&device)
+            .forward(logits.clone(), targets);
+        let grads = loss.backward();
+        logits
+            .grad(&grads)
+            .expect("a gradient")
+            .into_data()
+            .to_vec()
+            .expect("f32")
+    }
+    let rows = 65_537;
+    let expected = gradient::<Autodiff<NdArray>>(rows);
+    let got = gradient::<Autodiff<WgpuFusion>>(rows);
+    for (index, (got, expected)) in got.iter().zip(&expected).enumerate() {
+        assert!(
+            approx::relative_eq!(*got, *expected, epsilon = 1e-6, max_relative = 1e-5),
+            "element {index}: {got} on fused wgpu, {expected} on NdArray"
+        );
+    }
+}

@@ -108,25 +108,37 @@ fn cross_entropy<B: burn::tensor::backend::AutodiffBackend>(
     value_and_gradient(value, &logits)
 }
 
-#[test]
-fn cross_entropy_kernel_matches_the_generic_code() {
-    // (N, C, positions): rows wider than the 16 lanes with a remainder, and image-like inputs
-    // with more positions than the kernel's 64-position blocks.
+/// The inputs of one comparison of cross entropy's paths: `(N, C, P)` shapes, the logits'
+/// range, the class weight of each class, and each position's target (`-100`: ignored).
+struct CrossEntropyCases {
+    shapes: &'static [(usize, usize, usize)],
+    logit_range: f64,
+    class_weight: fn(usize) -> f32,
+    target: fn(position: usize, positions: usize, classes: usize) -> i64,
+}
+
+/// Every class index in turn, one position ignored.
+fn one_ignored(position: usize, positions: usize, classes: usize) -> i64 {
+    if position == positions / 2 {
+        -100
+    } else {
+        ((position * 7) % classes) as i64
+    }
+}
+
+/// Cross entropy on `B` as it is (its kernels) and inside `generic_path`, every option, values
+/// and gradients within [`SAME`]; whether any output differed in a bit.
+fn cross_entropy_paths_agree<B: burn::tensor::backend::AutodiffBackend>(
+    cases: CrossEntropyCases,
+) -> bool {
     let mut differ = false;
-    for (rows, classes, positions) in [
-        (64, 1000, 1),
-        (9, 37, 1),
-        (5, 16, 1),
-        (3, 1, 1),
-        (3, 5, 77),
-        (2, 21, 130),
-    ] {
-        let logits = uniform(rows * classes * positions, -8.0, 8.0, rows as u64);
-        let mut targets: Vec<i64> = (0..rows * positions)
-            .map(|i| ((i * 7) % classes) as i64)
+    for &(rows, classes, positions) in cases.shapes {
+        let range = cases.logit_range;
+        let logits = uniform(rows * classes * positions, -range, range, rows as u64);
+        let targets: Vec<i64> = (0..rows * positions)
+            .map(|position| (cases.target)(position, rows * positions, classes))
             .collect();
-        targets[rows * positions / 2] = -100;
-        let weight: Vec<f32> = (0..classes).map(|c| 0.5 + (c % 4) as f32 * 0.25).collect();
+        let weight: Vec<f32> = (0..classes).map(cases.class_weight).collect();
         for (with_weight, smoothing, z_loss) in [
             (false, 0.0, 0.0),
             (true, 0.0, 0.0),
@@ -146,14 +158,73 @@ fn cross_entropy_kernel_matches_the_generic_code() {
                          smoothing {smoothing} z {z_loss} {reduction:?} reduced {reduced}"
                     );
                     let shape = [rows, classes, positions];
-                    let run = || {
-                        cross_entropy::<NdArrayAutodiff>(&config, &logits, &targets, shape, reduced)
-                    };
+                    let run = || cross_entropy::<B>(&config, &logits, &targets, shape, reduced);
                     differ |= assert_same(&what, run(), generic_path(run));
                 }
             }
         }
     }
+    differ
+}
+
+#[test]
+fn cross_entropy_kernel_matches_the_generic_code() {
+    // (N, C, positions): rows wider than the 16 lanes with a remainder, and image-like inputs
+    // with more positions than the kernel's 64-position blocks.
+    let differ = cross_entropy_paths_agree::<NdArrayAutodiff>(CrossEntropyCases {
+        shapes: &[
+            (64, 1000, 1),
+            (9, 37, 1),
+            (5, 16, 1),
+            (3, 1, 1),
+            (3, 5, 77),
+            (2, 21, 130),
+        ],
+        logit_range: 8.0,
+        class_weight: |class| 0.5 + (class % 4) as f32 * 0.25,
+        target: one_ignored,
+    });
+    assert_generic_path_ran(differ);
+}
+
+/// The CubeCL kernel (on `CubeBackend<WgpuRuntime>`, lavapipe in CI) at the sizes where a
+/// cube-per-row kernel can go wrong: one row, one class, a class count equal to the cube size
+/// (256) and one off it, counts that are not a multiple of a vector width, more rows than a
+/// launch has cubes in one dimension (65535), image-like inputs; logits of ±1e4, zero class
+/// weights, every target ignored.
+#[cfg(feature = "wgpu")]
+#[test]
+fn wgpu_cross_entropy_kernel_matches_the_generic_code() {
+    use common::WgpuAutodiff;
+    let mut differ = cross_entropy_paths_agree::<WgpuAutodiff>(CrossEntropyCases {
+        shapes: &[
+            (1, 7, 1),
+            (3, 1, 1),
+            (4, 256, 1),
+            (4, 255, 1),
+            (4, 257, 1),
+            (6, 37, 1),
+            (3, 1000, 1),
+            (65_537, 2, 1),
+            (3, 5, 77),
+            (2, 21, 130),
+        ],
+        logit_range: 8.0,
+        class_weight: |class| 0.5 + (class % 4) as f32 * 0.25,
+        target: one_ignored,
+    });
+    differ |= cross_entropy_paths_agree::<WgpuAutodiff>(CrossEntropyCases {
+        shapes: &[(5, 33, 1), (2, 3, 9)],
+        logit_range: 1e4,
+        class_weight: |class| (class % 3) as f32 * 0.5,
+        target: one_ignored,
+    });
+    differ |= cross_entropy_paths_agree::<WgpuAutodiff>(CrossEntropyCases {
+        shapes: &[(4, 10, 1), (2, 4, 6)],
+        logit_range: 8.0,
+        class_weight: |class| 1.0 + class as f32,
+        target: |_, _, _| -100,
+    });
     assert_generic_path_ran(differ);
 }
 

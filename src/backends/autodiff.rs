@@ -27,6 +27,8 @@ pub(crate) struct Operations {
     carry: Carry,
     #[cfg(feature = "autodiff")]
     inner: fn(Box<dyn Any>) -> Box<dyn Any>,
+    #[cfg(feature = "autodiff")]
+    outer: fn(Box<dyn Any>) -> Box<dyn Any>,
 }
 
 impl Operations {
@@ -38,6 +40,8 @@ impl Operations {
             carry: on_graph::carry::<B>,
             #[cfg(feature = "autodiff")]
             inner: on_graph::inner::<B>,
+            #[cfg(feature = "autodiff")]
+            outer: on_graph::outer::<B>,
         }
     }
 
@@ -63,6 +67,14 @@ impl Operations {
     fn inner(&self, primitive: Box<dyn Any>) -> Box<dyn Any> {
         #[cfg(feature = "autodiff")]
         return (self.inner)(primitive);
+        #[cfg(not(feature = "autodiff"))]
+        unreachable!("no autodiff primitive without autodiff: {primitive:?}")
+    }
+
+    /// The untracked autodiff primitive of an inner backend's primitive (a kernel's output).
+    pub(crate) fn outer(&self, primitive: Box<dyn Any>) -> Box<dyn Any> {
+        #[cfg(feature = "autodiff")]
+        return (self.outer)(primitive);
         #[cfg(not(feature = "autodiff"))]
         unreachable!("no autodiff primitive without autodiff: {primitive:?}")
     }
@@ -159,6 +171,13 @@ mod on_graph {
             .downcast()
             .unwrap_or_else(|_| unreachable!("the entry's own primitive"));
         Box::new(<Autodiff<B> as AutodiffBackend>::inner(primitive))
+    }
+
+    pub(super) fn outer<B: Backend>(primitive: Box<dyn Any>) -> Box<dyn Any> {
+        let primitive: B::FloatTensorPrimitive = *primitive
+            .downcast()
+            .unwrap_or_else(|_| unreachable!("the entry's inner primitive"));
+        Box::new(<Autodiff<B> as AutodiffBackend>::from_inner(primitive))
     }
 
     pub(super) fn carry<B: Backend>(

@@ -18,6 +18,15 @@ pub(crate) struct IndexCrossEntropyInputs<'a, B: Backend, const D: usize> {
     pub z_loss: f64,
 }
 
+// By hand: a derive would ask `B: Copy` of the backend.
+impl<B: Backend, const D: usize> Clone for IndexCrossEntropyInputs<'_, B, D> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<B: Backend, const D: usize> Copy for IndexCrossEntropyInputs<'_, B, D> {}
+
 /// Per-position losses `(N, 1, d1, ...)` (z-loss included, 0 where ignored), the z-loss terms
 /// when z-loss is on, and the gradient of each position's loss with respect to its logits when
 /// asked for.
@@ -67,12 +76,19 @@ pub(crate) fn index_cross_entropy<B: Backend, const D: usize>(
     with_gradient: bool,
 ) -> Option<IndexCrossEntropy<B, D>> {
     #[cfg(feature = "ndarray")]
-    return super::ndarray::cross_entropy::index_cross_entropy(logits, inputs, with_gradient);
-    #[cfg(not(feature = "ndarray"))]
+    if let Some(computed) =
+        super::ndarray::cross_entropy::index_cross_entropy(logits, inputs, with_gradient)
     {
-        let _ = (logits, inputs, with_gradient);
-        None
+        return Some(computed);
     }
+    #[cfg(feature = "wgpu")]
+    if let Some(computed) =
+        super::cube::cross_entropy::index_cross_entropy(logits, inputs, with_gradient)
+    {
+        return Some(computed);
+    }
+    let _ = (logits, inputs, with_gradient);
+    None
 }
 
 /// NLL of `(N, C, d1, ..., dk)` log-probabilities.

@@ -60,6 +60,8 @@
 #![cfg_attr(not(all(feature = "ndarray", feature = "autodiff")), allow(dead_code))]
 
 pub(crate) mod autodiff;
+#[cfg(feature = "wgpu")]
+pub(crate) mod cube;
 pub(crate) mod kernels;
 #[cfg(feature = "ndarray")]
 pub(crate) mod ndarray;
@@ -78,6 +80,10 @@ pub(crate) enum Kernels {
     /// The one-pass CPU kernels of [`ndarray`] (the backend's tensors are `NdArrayTensor`s).
     #[cfg(feature = "ndarray")]
     NdArray,
+    /// The CubeCL kernels of [`cube`] (the backend's tensors are `CubeTensor`s of a runtime it
+    /// lists).
+    #[cfg(feature = "wgpu")]
+    Cube,
 }
 
 /// One backend of the registry: its type, the type of its tensors under `Autodiff`, and the
@@ -127,10 +133,11 @@ fn built_in() -> Vec<Entry> {
     #[cfg(feature = "wgpu")]
     {
         use burn::backend::wgpu::{CubeBackend, WgpuRuntime};
-        entries.push(Entry::of::<burn::backend::Wgpu>(Kernels::None));
         entries.push(Entry::of::<CubeBackend<WgpuRuntime, f32, i32, u32>>(
-            Kernels::None,
+            Kernels::Cube,
         ));
+        // Without Burn's `fusion`, the same type as the entry above (the first match wins).
+        entries.push(Entry::of::<burn::backend::Wgpu>(Kernels::None));
     }
     entries
 }

@@ -156,28 +156,17 @@ impl<B: Backend, const D: usize> ClassIndexTargets<B, D> {
     }
 
     /// `tensor` (of the input's shape) with `values` (one per position) added at each position's
-    /// target class. A select-assign on the flattened tensor: an N-sized write, where a scatter
-    /// along the class dimension costs a pass over the whole tensor on CPU backends.
+    /// target class: a scatter along the class dimension, one write per position, in parallel
+    /// on a GPU. Not Burn 0.21's `select_assign` on the flattened tensor: its CubeCL kernel
+    /// walks every index in one GPU thread, and on wgpu it silently skips the indices past the
+    /// 65535th (the tests compare the CubeCL kernel with this path at 65537 positions).
     pub fn add_at_targets(&self, tensor: Tensor<B, D>, values: Tensor<B, D>) -> Tensor<B, D> {
-        let dims = tensor.dims();
-        let classes = dims[CLASS_DIM] as i64;
-        let positions = (dims.iter().product::<usize>() / dims[CLASS_DIM]) as i64;
-        let spatial = positions / dims[0] as i64;
-        let device = tensor.device();
-        let position = Tensor::<B, 1, Int>::arange(0..positions, &device);
-        let sample = position.clone().div_scalar(spatial);
-        let offset = position.remainder_scalar(spatial);
-        let target: Tensor<B, 1, Int> = self.indices.clone().flatten(0, D - 1);
-        let flat_index = (sample * classes + target) * spatial + offset;
-        tensor
-            .flatten::<1>(0, D - 1)
-            .select_assign(
-                0,
-                flat_index,
-                values.flatten(0, D - 1),
-                IndexingUpdateOp::Add,
-            )
-            .reshape(dims)
+        tensor.scatter(
+            CLASS_DIM,
+            self.indices.clone(),
+            values,
+            IndexingUpdateOp::Add,
+        )
     }
 
     /// Sets ignored positions of a per-position loss to exactly 0 (PyTorch's value there, even
