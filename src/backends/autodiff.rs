@@ -27,7 +27,8 @@ pub(crate) struct Operations {
     carry: Carry,
     #[cfg(feature = "autodiff")]
     inner: fn(Box<dyn Any>) -> Box<dyn Any>,
-    #[cfg(feature = "autodiff")]
+    /// For the kernel families that build their outputs on the inner backend.
+    #[cfg(all(feature = "autodiff", feature = "wgpu"))]
     outer: fn(Box<dyn Any>) -> Box<dyn Any>,
 }
 
@@ -40,7 +41,7 @@ impl Operations {
             carry: on_graph::carry::<B>,
             #[cfg(feature = "autodiff")]
             inner: on_graph::inner::<B>,
-            #[cfg(feature = "autodiff")]
+            #[cfg(all(feature = "autodiff", feature = "wgpu"))]
             outer: on_graph::outer::<B>,
         }
     }
@@ -72,6 +73,7 @@ impl Operations {
     }
 
     /// The untracked autodiff primitive of an inner backend's primitive (a kernel's output).
+    #[cfg(feature = "wgpu")]
     pub(crate) fn outer(&self, primitive: Box<dyn Any>) -> Box<dyn Any> {
         #[cfg(feature = "autodiff")]
         return (self.outer)(primitive);
@@ -173,6 +175,7 @@ mod on_graph {
         Box::new(<Autodiff<B> as AutodiffBackend>::inner(primitive))
     }
 
+    #[cfg(feature = "wgpu")]
     pub(super) fn outer<B: Backend>(primitive: Box<dyn Any>) -> Box<dyn Any> {
         let primitive: B::FloatTensorPrimitive = *primitive
             .downcast()
