@@ -33,6 +33,21 @@ fn option_number(case: &Value, name: &str, default: f32) -> f32 {
     }
 }
 
+/// `fn $test<B: Lane>(device)`: every case of the fixtures named replayed by `$case` at the
+/// ranks of the segmentation inputs (1-D, 2-D and 3-D spatial: `(D, DT)` of 3 to 5).
+macro_rules! fixture_replay {
+    ($test:ident: $($fixture:literal),+ => $case:ident) => {
+        fn $test<B: Lane>(device: &B::Device) {
+            for name in [$($fixture),+] {
+                let fixture = load_fixture(name);
+                for case in cases(&fixture) {
+                    by_rank!(input_rank(case) => $case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
+                }
+            }
+        }
+    };
+}
+
 fn dice_config(case: &Value, reduction: Reduction) -> DiceLossConfig {
     DiceLossConfig::new()
         .with_include_background(
@@ -236,12 +251,7 @@ fn focal_tversky_case<B: Lane, const D: usize, const DT: usize>(case: &Value, de
     }
 }
 
-fn focal_tversky<B: Lane>(device: &B::Device) {
-    let fixture = load_fixture("focal_tversky");
-    for case in cases(&fixture) {
-        by_rank!(input_rank(case) => focal_tversky_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
-    }
-}
+fixture_replay!(focal_tversky: "focal_tversky" => focal_tversky_case);
 
 fn lovasz_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
     let mode = jaccard_config(case, Reduction::Mean).mode;
@@ -261,12 +271,7 @@ fn lovasz_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &
     }
 }
 
-fn lovasz<B: Lane>(device: &B::Device) {
-    let fixture = load_fixture("lovasz");
-    for case in cases(&fixture) {
-        by_rank!(input_rank(case) => lovasz_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
-    }
-}
+fixture_replay!(lovasz: "lovasz" => lovasz_case);
 
 /// Replays a case of an smp loss of the `JaccardLoss` family: class indices with mode
 /// multiclass, float masks otherwise.
@@ -320,26 +325,11 @@ fn smp_dice_config(case: &Value, reduction: Reduction) -> SmpDiceLossConfig {
         .with_reduction(reduction)
 }
 
-fn jaccard<B: Lane>(device: &B::Device) {
-    let fixture = load_fixture("jaccard");
-    for case in cases(&fixture) {
-        by_rank!(input_rank(case) => jaccard_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
-    }
-}
+fixture_replay!(jaccard: "jaccard" => jaccard_case);
 
-fn smp_dice<B: Lane>(device: &B::Device) {
-    let fixture = load_fixture("smp_dice");
-    for case in cases(&fixture) {
-        by_rank!(input_rank(case) => smp_dice_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
-    }
-}
+fixture_replay!(smp_dice: "smp_dice" => smp_dice_case);
 
-fn smp_focal<B: Lane>(device: &B::Device) {
-    let fixture = load_fixture("smp_focal");
-    for case in cases(&fixture) {
-        by_rank!(input_rank(case) => smp_focal_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
-    }
-}
+fixture_replay!(smp_focal: "smp_focal" => smp_focal_case);
 
 fn index_target(case: &Value) -> bool {
     case["options"]["target"] == "index"
@@ -366,37 +356,13 @@ overlap_case!(tversky_case, tversky_config);
 overlap_case!(generalized_dice_case, generalized_dice_config);
 overlap_case!(dice_focal_case, dice_focal_config);
 
-fn dice<B: Lane>(device: &B::Device) {
-    for name in ["dice", "dice_ignore_index"] {
-        let fixture = load_fixture(name);
-        for case in cases(&fixture) {
-            by_rank!(input_rank(case) => dice_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
-        }
-    }
-}
+fixture_replay!(dice: "dice", "dice_ignore_index" => dice_case);
 
-fn tversky<B: Lane>(device: &B::Device) {
-    for name in ["tversky", "tversky_ignore_index"] {
-        let fixture = load_fixture(name);
-        for case in cases(&fixture) {
-            by_rank!(input_rank(case) => tversky_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
-        }
-    }
-}
+fixture_replay!(tversky: "tversky", "tversky_ignore_index" => tversky_case);
 
-fn generalized_dice<B: Lane>(device: &B::Device) {
-    let fixture = load_fixture("generalized_dice");
-    for case in cases(&fixture) {
-        by_rank!(input_rank(case) => generalized_dice_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
-    }
-}
+fixture_replay!(generalized_dice: "generalized_dice" => generalized_dice_case);
 
-fn dice_focal<B: Lane>(device: &B::Device) {
-    let fixture = load_fixture("dice_focal");
-    for case in cases(&fixture) {
-        by_rank!(input_rank(case) => dice_focal_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
-    }
-}
+fixture_replay!(dice_focal: "dice_focal" => dice_focal_case);
 
 /// A `DiceCeLoss` case (no unreduced output): every reduction's value, and the input's gradient
 /// of `Mean` and `Sum`, on tracked and untracked inputs.
@@ -428,12 +394,7 @@ fn dice_ce_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: 
     }
 }
 
-fn dice_ce<B: Lane>(device: &B::Device) {
-    let fixture = load_fixture("dice_ce");
-    for case in cases(&fixture) {
-        by_rank!(input_rank(case) => dice_ce_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
-    }
-}
+fixture_replay!(dice_ce: "dice_ce" => dice_ce_case);
 
 /// A Dice over the batch from the sums of micro-batches (1 and 3 of 4 samples, then 2 and 2):
 /// the whole batch's loss for every reduction, and each micro-batch's gradient (its own sums
