@@ -27,6 +27,7 @@ use burn_losses::{
     GeneralizedDiceLossConfig, JaccardLossConfig, JsDivLossConfig, LovaszLossConfig,
     PolyLossConfig, SegmentationMode, SoftmaxFocalLossConfig, TverskyLossConfig,
 };
+use burn_losses::{DiceFocalLossConfig, SmpDiceLossConfig, SmpFocalLossConfig};
 
 /// A row's round trip, given a scratch directory: `Err` says what failed.
 type RoundTrip = Box<dyn Fn(&Path) -> Result<(), String>>;
@@ -390,6 +391,7 @@ fn cases() -> Vec<Case> {
                 .with_batch(true)
                 .with_weight(Some(vec![0.5, 2.0]))
                 .with_soft_label(true)
+                .with_ignore_index(Some(255))
                 .with_reduction(Reduction::Sum),
             DiceLossConfig::new(),
         ),
@@ -404,6 +406,7 @@ fn cases() -> Vec<Case> {
                 .with_smooth_dr(1.0)
                 .with_batch(true)
                 .with_soft_label(true)
+                .with_ignore_index(Some(-1))
                 .with_reduction(Reduction::BatchMean),
             TverskyLossConfig::new(),
         ),
@@ -480,6 +483,56 @@ fn cases() -> Vec<Case> {
                 .with_ignore_index(Some(255))
                 .with_reduction(Reduction::Sum),
             LovaszLossConfig::new(SegmentationMode::Multiclass),
+        ),
+        case(
+            "DiceFocalLossConfig",
+            DiceFocalLossConfig::new()
+                .with_include_background(false)
+                .with_softmax(true)
+                .with_squared_pred(true)
+                .with_jaccard(true)
+                .with_smooth_nr(0.5)
+                .with_smooth_dr(0.25)
+                .with_batch(true)
+                .with_gamma(1.5)
+                .with_weight(Some(vec![0.5, 2.0]))
+                .with_lambda_dice(0.7)
+                .with_lambda_focal(1.3)
+                .with_alpha(Some(0.25))
+                .with_reduction(Reduction::Sum),
+            DiceFocalLossConfig::new(),
+        ),
+        case(
+            "SmpDiceLossConfig",
+            SmpDiceLossConfig::new(SegmentationMode::Multilabel)
+                .with_classes(Some(vec![2, 0]))
+                .with_log_loss(true)
+                .with_from_logits(false)
+                .with_smooth(1.0)
+                .with_ignore_index(Some(255))
+                .with_eps(1e-5)
+                .with_class_weights(Some(vec![0.5, 1.0, 2.0]))
+                .with_reduction(Reduction::BatchMean),
+            SmpDiceLossConfig::new(SegmentationMode::Multiclass),
+        ),
+        case(
+            "SmpFocalLossConfig",
+            SmpFocalLossConfig::new(SegmentationMode::Binary)
+                .with_alpha(Some(0.25))
+                .with_gamma(1.5)
+                .with_ignore_index(Some(255))
+                .with_from_logits(false)
+                .with_eps(1e-4)
+                .with_normalized(true)
+                .with_reduced_threshold(Some(0.5))
+                .with_reduction(Reduction::Sum),
+            SmpFocalLossConfig::new(SegmentationMode::Multiclass),
+        ),
+        case(
+            "SmpFocalLossConfig",
+            SmpFocalLossConfig::new(SegmentationMode::Multilabel)
+                .with_class_weights(Some(vec![1.0, 2.0])),
+            SmpFocalLossConfig::new(SegmentationMode::Multiclass),
         ),
         case(
             "SegmentationMode",

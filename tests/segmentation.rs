@@ -33,6 +33,21 @@ fn option_number(case: &Value, name: &str, default: f32) -> f32 {
     }
 }
 
+/// `fn $test<B: Lane>(device)`: every case of the fixtures named replayed by `$case` at the
+/// ranks of the segmentation inputs (1-D, 2-D and 3-D spatial: `(D, DT)` of 3 to 5).
+macro_rules! fixture_replay {
+    ($test:ident: $($fixture:literal),+ => $case:ident) => {
+        fn $test<B: Lane>(device: &B::Device) {
+            for name in [$($fixture),+] {
+                let fixture = load_fixture(name);
+                for case in cases(&fixture) {
+                    by_rank!(input_rank(case) => $case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
+                }
+            }
+        }
+    };
+}
+
 fn dice_config(case: &Value, reduction: Reduction) -> DiceLossConfig {
     DiceLossConfig::new()
         .with_include_background(
@@ -48,6 +63,7 @@ fn dice_config(case: &Value, reduction: Reduction) -> DiceLossConfig {
         .with_batch(option_flag(case, "batch"))
         .with_soft_label(option_flag(case, "soft_label"))
         .with_weight(weight_option(&case["options"]["weight"]))
+        .with_ignore_index(case["options"]["ignore_index"].as_i64())
         .with_reduction(reduction)
 }
 
@@ -65,6 +81,7 @@ fn tversky_config(case: &Value, reduction: Reduction) -> TverskyLossConfig {
         .with_smooth_dr(option_number(case, "smooth_dr", 1e-5))
         .with_batch(option_flag(case, "batch"))
         .with_soft_label(option_flag(case, "soft_label"))
+        .with_ignore_index(case["options"]["ignore_index"].as_i64())
         .with_reduction(reduction)
 }
 
@@ -107,6 +124,27 @@ fn dice_ce_config(case: &Value, reduction: Reduction) -> DiceCeLossConfig {
         .with_lambda_dice(option_number(case, "lambda_dice", 1.0))
         .with_lambda_ce(option_number(case, "lambda_ce", 1.0))
         .with_label_smoothing(option_number(case, "label_smoothing", 0.0))
+        .with_reduction(reduction)
+}
+
+fn dice_focal_config(case: &Value, reduction: Reduction) -> DiceFocalLossConfig {
+    DiceFocalLossConfig::new()
+        .with_include_background(
+            case["options"]["include_background"].is_null()
+                || option_flag(case, "include_background"),
+        )
+        .with_sigmoid(option_flag(case, "sigmoid"))
+        .with_softmax(option_flag(case, "softmax"))
+        .with_squared_pred(option_flag(case, "squared_pred"))
+        .with_jaccard(option_flag(case, "jaccard"))
+        .with_smooth_nr(option_number(case, "smooth_nr", 1e-5))
+        .with_smooth_dr(option_number(case, "smooth_dr", 1e-5))
+        .with_batch(option_flag(case, "batch"))
+        .with_gamma(option_number(case, "gamma", 2.0))
+        .with_weight(weight_option(&case["options"]["weight"]))
+        .with_lambda_dice(option_number(case, "lambda_dice", 1.0))
+        .with_lambda_focal(option_number(case, "lambda_focal", 1.0))
+        .with_alpha(case["options"]["alpha"].as_f64().map(|alpha| alpha as f32))
         .with_reduction(reduction)
 }
 
@@ -213,12 +251,7 @@ fn focal_tversky_case<B: Lane, const D: usize, const DT: usize>(case: &Value, de
     }
 }
 
-fn focal_tversky<B: Lane>(device: &B::Device) {
-    let fixture = load_fixture("focal_tversky");
-    for case in cases(&fixture) {
-        by_rank!(input_rank(case) => focal_tversky_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
-    }
-}
+fixture_replay!(focal_tversky: "focal_tversky" => focal_tversky_case);
 
 fn lovasz_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
     let mode = jaccard_config(case, Reduction::Mean).mode;
@@ -238,30 +271,65 @@ fn lovasz_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &
     }
 }
 
-fn lovasz<B: Lane>(device: &B::Device) {
-    let fixture = load_fixture("lovasz");
-    for case in cases(&fixture) {
-        by_rank!(input_rank(case) => lovasz_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
-    }
+fixture_replay!(lovasz: "lovasz" => lovasz_case);
+
+/// Replays a case of an smp loss of the `JaccardLoss` family: class indices with mode
+/// multiclass, float masks otherwise.
+macro_rules! set_case {
+    ($name:ident, $config:ident) => {
+        fn $name<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
+            let loss = |reduction| $config(case, reduction).init::<B>(device);
+            if case["options"]["mode"] == "multiclass" {
+                replay!(case, device, |x| loss
+                    .forward_indices(x.float::<D>("input"), x.int::<DT>("target")));
+            } else {
+                replay!(case, device, |x| loss
+                    .forward(x.float::<D>("input"), x.float::<D>("target")));
+            }
+        }
+    };
 }
 
-fn jaccard_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
-    let loss = |reduction| jaccard_config(case, reduction).init::<B>(device);
-    if case["options"]["mode"] == "multiclass" {
-        replay!(case, device, |x| loss
-            .forward_indices(x.float::<D>("input"), x.int::<DT>("target")));
-    } else {
-        replay!(case, device, |x| loss
-            .forward(x.float::<D>("input"), x.float::<D>("target")));
-    }
+set_case!(jaccard_case, jaccard_config);
+set_case!(smp_dice_case, smp_dice_config);
+set_case!(smp_focal_case, smp_focal_config);
+
+fn smp_focal_config(case: &Value, reduction: Reduction) -> SmpFocalLossConfig {
+    let options = &case["options"];
+    SmpFocalLossConfig::new(jaccard_config(case, reduction).mode)
+        .with_alpha(options["alpha"].as_f64().map(|alpha| alpha as f32))
+        .with_gamma(option_number(case, "gamma", 2.0))
+        .with_ignore_index(options["ignore_index"].as_i64())
+        .with_from_logits(options["from_logits"].is_null() || option_flag(case, "from_logits"))
+        .with_eps(option_number(case, "eps", 1e-7))
+        .with_normalized(option_flag(case, "normalized"))
+        .with_reduced_threshold(
+            options["reduced_threshold"]
+                .as_f64()
+                .map(|threshold| threshold as f32),
+        )
+        .with_class_weights(weight_option(&options["class_weights"]))
+        .with_reduction(reduction)
 }
 
-fn jaccard<B: Lane>(device: &B::Device) {
-    let fixture = load_fixture("jaccard");
-    for case in cases(&fixture) {
-        by_rank!(input_rank(case) => jaccard_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
-    }
+fn smp_dice_config(case: &Value, reduction: Reduction) -> SmpDiceLossConfig {
+    let jaccard = jaccard_config(case, reduction);
+    SmpDiceLossConfig::new(jaccard.mode)
+        .with_classes(jaccard.classes)
+        .with_log_loss(jaccard.log_loss)
+        .with_from_logits(jaccard.from_logits)
+        .with_smooth(jaccard.smooth)
+        .with_ignore_index(jaccard.ignore_index)
+        .with_eps(jaccard.eps)
+        .with_class_weights(jaccard.class_weights)
+        .with_reduction(reduction)
 }
+
+fixture_replay!(jaccard: "jaccard" => jaccard_case);
+
+fixture_replay!(smp_dice: "smp_dice" => smp_dice_case);
+
+fixture_replay!(smp_focal: "smp_focal" => smp_focal_case);
 
 fn index_target(case: &Value) -> bool {
     case["options"]["target"] == "index"
@@ -286,27 +354,15 @@ macro_rules! overlap_case {
 overlap_case!(dice_case, dice_config);
 overlap_case!(tversky_case, tversky_config);
 overlap_case!(generalized_dice_case, generalized_dice_config);
+overlap_case!(dice_focal_case, dice_focal_config);
 
-fn dice<B: Lane>(device: &B::Device) {
-    let fixture = load_fixture("dice");
-    for case in cases(&fixture) {
-        by_rank!(input_rank(case) => dice_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
-    }
-}
+fixture_replay!(dice: "dice", "dice_ignore_index" => dice_case);
 
-fn tversky<B: Lane>(device: &B::Device) {
-    let fixture = load_fixture("tversky");
-    for case in cases(&fixture) {
-        by_rank!(input_rank(case) => tversky_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
-    }
-}
+fixture_replay!(tversky: "tversky", "tversky_ignore_index" => tversky_case);
 
-fn generalized_dice<B: Lane>(device: &B::Device) {
-    let fixture = load_fixture("generalized_dice");
-    for case in cases(&fixture) {
-        by_rank!(input_rank(case) => generalized_dice_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
-    }
-}
+fixture_replay!(generalized_dice: "generalized_dice" => generalized_dice_case);
+
+fixture_replay!(dice_focal: "dice_focal" => dice_focal_case);
 
 /// A `DiceCeLoss` case (no unreduced output): every reduction's value, and the input's gradient
 /// of `Mean` and `Sum`, on tracked and untracked inputs.
@@ -338,12 +394,7 @@ fn dice_ce_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: 
     }
 }
 
-fn dice_ce<B: Lane>(device: &B::Device) {
-    let fixture = load_fixture("dice_ce");
-    for case in cases(&fixture) {
-        by_rank!(input_rank(case) => dice_ce_case::<B>(case, device) at [(3, 2), (4, 3), (5, 4)]);
-    }
-}
+fixture_replay!(dice_ce: "dice_ce" => dice_ce_case);
 
 /// A Dice over the batch from the sums of micro-batches (1 and 3 of 4 samples, then 2 and 2):
 /// the whole batch's loss for every reduction, and each micro-batch's gradient (its own sums
@@ -447,7 +498,10 @@ on_every_backend!(
     tversky,
     generalized_dice,
     dice_ce,
+    dice_focal,
     jaccard,
+    smp_dice,
+    smp_focal,
     focal_tversky,
     lovasz,
     dice_over_micro_batches,
@@ -458,7 +512,10 @@ on_every_plain_backend!(
     tversky,
     generalized_dice,
     dice_ce,
+    dice_focal,
     jaccard,
+    smp_dice,
+    smp_focal,
     focal_tversky,
     lovasz,
     batch_output_is_one_row
@@ -529,8 +586,52 @@ fn fixtures_cover_the_options() {
         );
     }
     let dice_ce = load_fixture("dice_ce");
+    let dice_focal = load_fixture("dice_focal");
     let jaccard = load_fixture("jaccard");
+    let smp_dice = load_fixture("smp_dice");
+    let smp_focal = load_fixture("smp_focal");
     for (fixture, options) in [
+        (
+            &dice_focal,
+            &[
+                "sigmoid",
+                "softmax",
+                "gamma",
+                "alpha",
+                "weight",
+                "lambda_dice",
+                "lambda_focal",
+                "include_background",
+                "batch",
+                "jaccard",
+                "squared_pred",
+            ][..],
+        ),
+        (
+            &smp_dice,
+            &[
+                "classes",
+                "class_weights",
+                "log_loss",
+                "from_logits",
+                "smooth",
+                "ignore_index",
+                "eps",
+            ][..],
+        ),
+        (
+            &smp_focal,
+            &[
+                "alpha",
+                "gamma",
+                "ignore_index",
+                "from_logits",
+                "eps",
+                "normalized",
+                "reduced_threshold",
+                "class_weights",
+            ][..],
+        ),
         (
             &dice_ce,
             &[
@@ -560,9 +661,11 @@ fn fixtures_cover_the_options() {
             assert!(has(&|c| !c["options"][option].is_null()), "{option}");
         }
     }
-    for mode in ["binary", "multiclass", "multilabel"] {
-        let has_mode = cases(&jaccard).iter().any(|c| c["options"]["mode"] == mode);
-        assert!(has_mode, "{mode}");
+    for fixture in [&jaccard, &smp_dice, &smp_focal] {
+        for mode in ["binary", "multiclass", "multilabel"] {
+            let has_mode = cases(fixture).iter().any(|c| c["options"]["mode"] == mode);
+            assert!(has_mode, "{mode}");
+        }
     }
 }
 
@@ -616,6 +719,12 @@ mod gradients {
                 DiceLossConfig::new()
                     .with_sigmoid(true)
                     .with_soft_label(true),
+            ),
+            (
+                "softmax ignore class 1",
+                DiceLossConfig::new()
+                    .with_softmax(true)
+                    .with_ignore_index(Some(1)),
             ),
         ]
     }
@@ -708,6 +817,42 @@ mod gradients {
             });
         }
 
+        fn dice_focal() {
+            let logits = uniform(24, -2.0, 2.0, 89);
+            let soft = uniform(24, 0.05, 0.95, 90);
+            let upstream = tensor(&uniform(16, 0.5, 1.5, 91), [2, 2, 2, 2]);
+            let configs = [
+                DiceFocalLossConfig::new().with_softmax(true),
+                DiceFocalLossConfig::new()
+                    .with_softmax(true)
+                    .with_include_background(false)
+                    .with_weight(Some(vec![0.5, 2.0]))
+                    .with_gamma(1.5)
+                    .with_alpha(Some(0.25))
+                    .with_lambda_dice(0.6)
+                    .with_lambda_focal(1.4),
+                DiceFocalLossConfig::new().with_sigmoid(true).with_batch(true).with_gamma(0.5),
+            ];
+            for config in configs {
+                let what = format!("DiceFocal {config:?}");
+                for reduction in REDUCTIONS {
+                    let loss = config.clone().with_reduction(reduction).init::<B>(&Default::default());
+                    gradcheck(&format!("{what} indices"), &logits, SHAPE, |x| {
+                        loss.forward_indices(x, targets())
+                    });
+                    gradcheck(&format!("{what} soft"), &logits, SHAPE, |x| {
+                        loss.forward(x, tensor(&soft, SHAPE))
+                    });
+                }
+                if !config.include_background {
+                    let loss = config.init::<B>(&Default::default());
+                    gradcheck(&format!("{what} none"), &logits, SHAPE, |x| {
+                        (loss.forward_no_reduction(x, tensor(&soft, SHAPE)) * upstream.clone()).sum()
+                    });
+                }
+            }
+        }
+
         fn jaccard() {
             let logits = uniform(24, -2.0, 2.0, 81);
             let soft = uniform(24, 0.05, 0.95, 82);
@@ -737,6 +882,52 @@ mod gradients {
             gradcheck("Jaccard none", &logits, SHAPE, |x| {
                 (loss.forward_indices_no_reduction(x, targets()) * upstream.clone()).sum()
             });
+        }
+
+        fn smp_focal() {
+            let logits = uniform(24, -2.0, 2.0, 92);
+            let probabilities = uniform(24, 0.05, 0.95, 93);
+            let soft = uniform(24, 0.05, 0.95, 94);
+            let upstream = tensor(&uniform(24, 0.5, 1.5, 95), SHAPE);
+            let configs = [
+                SmpFocalLossConfig::new(SegmentationMode::Multiclass),
+                SmpFocalLossConfig::new(SegmentationMode::Multiclass)
+                    .with_alpha(Some(0.25))
+                    .with_gamma(1.5)
+                    .with_ignore_index(Some(2))
+                    .with_normalized(true)
+                    .with_class_weights(Some(vec![0.5, 1.0, 2.0])),
+                SmpFocalLossConfig::new(SegmentationMode::Multiclass)
+                    .with_from_logits(false)
+                    .with_reduced_threshold(Some(0.5)),
+                SmpFocalLossConfig::new(SegmentationMode::Multilabel)
+                    .with_gamma(0.5)
+                    .with_normalized(true),
+                SmpFocalLossConfig::new(SegmentationMode::Multilabel)
+                    .with_from_logits(false)
+                    .with_alpha(Some(0.75)),
+            ];
+            for config in configs {
+                let what = format!("SmpFocal {config:?}");
+                let point = if config.from_logits { &logits } else { &probabilities };
+                for reduction in REDUCTIONS {
+                    let loss = config.clone().with_reduction(reduction).init::<B>(&Default::default());
+                    if config.mode == SegmentationMode::Multiclass {
+                        gradcheck(&what, point, SHAPE, |x| loss.forward_indices(x, targets()));
+                    } else {
+                        gradcheck(&what, point, SHAPE, |x| loss.forward(x, tensor(&soft, SHAPE)));
+                    }
+                }
+                let loss = config.init::<B>(&Default::default());
+                gradcheck(&format!("{what} none"), point, SHAPE, |x| {
+                    let losses = if loss.mode == SegmentationMode::Multiclass {
+                        loss.forward_indices_no_reduction(x, targets())
+                    } else {
+                        loss.forward_no_reduction(x, tensor(&soft, SHAPE))
+                    };
+                    (losses * upstream.clone()).sum()
+                });
+            }
         }
 
         fn focal_tversky() {
@@ -912,6 +1103,60 @@ mod errors {
                     "DiceCeLoss: option `weight` expected a weight per class, at least 2 without `include_background`, got 1 weight"
                     => DiceCeLossConfig::new().with_include_background(false)
                         .with_weight(Some(vec![1.0])).init::<B>(&device()),
+                dice_focal_two_activations:
+                    "DiceFocalLoss: option `softmax` expected false when `sigmoid` is true, got true"
+                    => DiceFocalLossConfig::new().with_sigmoid(true).with_softmax(true).init::<B>(&device()),
+                dice_focal_negative_smooth_dr:
+                    "DiceFocalLoss: option `smooth_dr` expected a finite value >= 0, got -1"
+                    => DiceFocalLossConfig::new().with_smooth_dr(-1.0).init::<B>(&device()),
+                dice_focal_nan_gamma:
+                    "DiceFocalLoss: option `gamma` expected a finite value, got NaN"
+                    => DiceFocalLossConfig::new().with_gamma(f32::NAN).init::<B>(&device()),
+                dice_focal_negative_gamma:
+                    "DiceFocalLoss: option `gamma` expected a finite value >= 0, got -2"
+                    => DiceFocalLossConfig::new().with_gamma(-2.0).init::<B>(&device()),
+                dice_focal_negative_lambda_dice:
+                    "DiceFocalLoss: option `lambda_dice` expected a finite value >= 0, got -1"
+                    => DiceFocalLossConfig::new().with_lambda_dice(-1.0).init::<B>(&device()),
+                dice_focal_infinite_lambda_focal:
+                    "DiceFocalLoss: option `lambda_focal` expected a finite value, got inf"
+                    => DiceFocalLossConfig::new().with_lambda_focal(f32::INFINITY).init::<B>(&device()),
+                dice_focal_alpha_above_one:
+                    "DiceFocalLoss: option `alpha` expected none or a value in [0, 1], got 1.5"
+                    => DiceFocalLossConfig::new().with_alpha(Some(1.5)).init::<B>(&device()),
+                dice_focal_negative_weight:
+                    "DiceFocalLoss: option `weight` expected finite, non-negative values, got -2"
+                    => DiceFocalLossConfig::new().with_weight(Some(vec![1.0, -2.0])).init::<B>(&device()),
+                dice_focal_weight_length:
+                    "DiceFocalLoss: `weight` expected length 2 (the channels the loss keeps: dimension 1 of the input, less the background without `include_background`), got length 3"
+                    => DiceFocalLossConfig::new().with_include_background(false)
+                        .with_weight(Some(vec![1.0, 2.0, 3.0])).init::<B>(&device())
+                        .forward(floats([2, 3, 4], 0.5), floats([2, 3, 4], 1.0)),
+                dice_focal_weight_one_channel:
+                    "DiceFocalLoss: `weight` expected none with one kept channel (MONAI's focal term refuses a per-class weight there), got a weight"
+                    => DiceFocalLossConfig::new().with_sigmoid(true)
+                        .with_weight(Some(vec![2.0])).init::<B>(&device())
+                        .forward(floats([2, 1, 4], 0.5), floats([2, 1, 4], 1.0)),
+                dice_focal_rank_two:
+                    "DiceFocalLoss: `input` expected rank >= 3: (N, C, d1, ..., dk), got rank 2 with shape [2, 3]"
+                    => DiceFocalLossConfig::new().init::<B>(&device())
+                        .forward(floats([2, 3], 0.5), floats([2, 3], 1.0)),
+                dice_focal_target_shape:
+                    "DiceFocalLoss: `target` expected shape [2, 3, 4] (the shape of `input`), got [2, 3, 5]"
+                    => DiceFocalLossConfig::new().init::<B>(&device())
+                        .forward(floats([2, 3, 4], 0.5), floats([2, 3, 5], 1.0)),
+                dice_focal_softmax_one_channel:
+                    "DiceFocalLoss: `input` expected at least 2 channels with `softmax` (a softmax over one channel is 1), got 1 channel"
+                    => DiceFocalLossConfig::new().with_softmax(true).init::<B>(&device())
+                        .forward(floats([2, 1, 4], 0.5), floats([2, 1, 4], 1.0)),
+                dice_focal_index_out_of_range:
+                    "DiceFocalLoss: `target` expected class indices in [0, 3), got 3"
+                    => DiceFocalLossConfig::new().init::<B>(&device())
+                        .forward_indices(floats([2, 3, 2], 0.5), ints(&[0, 1, 3, 0], [2, 2])),
+                dice_focal_indices_one_channel:
+                    "DiceFocalLoss: `input` expected at least 2 channels with class-index targets (one channel: pass the binary mask as a float target to `forward`), got 1 channel"
+                    => DiceFocalLossConfig::new().init::<B>(&device())
+                        .forward_indices(floats([2, 1, 2], 0.5), ints(&[0, 1, 1, 0], [2, 2])),
                 jaccard_negative_smooth:
                     "JaccardLoss: option `smooth` expected a finite value >= 0, got -1"
                     => JaccardLossConfig::new(SegmentationMode::Multiclass).with_smooth(-1.0).init::<B>(&device()),
@@ -969,6 +1214,73 @@ mod errors {
                     => JaccardLossConfig::new(SegmentationMode::Multilabel).with_class_weights(Some(vec![1.0, 2.0]))
                         .init::<B>(&device())
                         .forward(floats([2, 3, 2], 0.5), floats([2, 3, 2], 1.0)),
+                smp_dice_negative_eps:
+                    "SmpDiceLoss: option `eps` expected a finite value >= 0, got -1"
+                    => SmpDiceLossConfig::new(SegmentationMode::Multiclass).with_eps(-1.0).init::<B>(&device()),
+                smp_dice_binary_class_weights:
+                    "SmpDiceLoss: option `class_weights` expected none with mode Binary, got a list"
+                    => SmpDiceLossConfig::new(SegmentationMode::Binary)
+                        .with_class_weights(Some(vec![1.0])).init::<B>(&device()),
+                smp_dice_multiclass_float_target:
+                    "SmpDiceLoss: `target` expected class indices (`forward_indices`) with mode Multiclass, got a float target"
+                    => SmpDiceLossConfig::new(SegmentationMode::Multiclass).init::<B>(&device())
+                        .forward(floats([2, 3, 2], 0.5), floats([2, 3, 2], 1.0)),
+                smp_dice_binary_channels:
+                    "SmpDiceLoss: `input` expected 1 channel with mode Binary, got 3 channels"
+                    => SmpDiceLossConfig::new(SegmentationMode::Binary).init::<B>(&device())
+                        .forward(floats([2, 3, 2], 0.5), floats([2, 3, 2], 1.0)),
+                smp_dice_index_range:
+                    "SmpDiceLoss: `target` expected class indices in [0, 3), got 4"
+                    => SmpDiceLossConfig::new(SegmentationMode::Multiclass).init::<B>(&device())
+                        .forward_indices(floats([2, 3, 2], 0.5), ints(&[0, 4, 1, 2], [2, 2])),
+                smp_dice_class_out_of_range:
+                    "SmpDiceLoss: `classes` expected channels in [0, 3), got 5"
+                    => SmpDiceLossConfig::new(SegmentationMode::Multilabel).with_classes(Some(vec![5]))
+                        .init::<B>(&device())
+                        .forward(floats([2, 3, 2], 0.5), floats([2, 3, 2], 1.0)),
+                smp_focal_negative_gamma:
+                    "SmpFocalLoss: option `gamma` expected a finite value >= 0, got -1"
+                    => SmpFocalLossConfig::new(SegmentationMode::Multiclass).with_gamma(-1.0).init::<B>(&device()),
+                smp_focal_alpha_above_one:
+                    "SmpFocalLoss: option `alpha` expected none or a value in [0, 1], got 2"
+                    => SmpFocalLossConfig::new(SegmentationMode::Binary).with_alpha(Some(2.0)).init::<B>(&device()),
+                smp_focal_zero_reduced_threshold:
+                    "SmpFocalLoss: option `reduced_threshold` expected a finite value greater than 0, got 0"
+                    => SmpFocalLossConfig::new(SegmentationMode::Binary)
+                        .with_reduced_threshold(Some(0.0)).init::<B>(&device()),
+                smp_focal_nan_eps:
+                    "SmpFocalLoss: option `eps` expected a finite value, got NaN"
+                    => SmpFocalLossConfig::new(SegmentationMode::Binary).with_eps(f32::NAN).init::<B>(&device()),
+                smp_focal_binary_class_weights:
+                    "SmpFocalLoss: option `class_weights` expected none with mode Binary, got a list"
+                    => SmpFocalLossConfig::new(SegmentationMode::Binary)
+                        .with_class_weights(Some(vec![1.0])).init::<B>(&device()),
+                smp_focal_multilabel_ignore_index:
+                    "SmpFocalLoss: option `ignore_index` expected none with mode Multilabel (smp 0.6 fails on it), got 255"
+                    => SmpFocalLossConfig::new(SegmentationMode::Multilabel)
+                        .with_ignore_index(Some(255)).init::<B>(&device()),
+                smp_focal_binary_indices:
+                    "SmpFocalLoss: `target` expected a float mask of the input's shape (`forward`) with a mode other than Multiclass, got class indices"
+                    => SmpFocalLossConfig::new(SegmentationMode::Binary).init::<B>(&device())
+                        .forward_indices(floats([2, 1, 2], 0.5), ints(&[0, 1, 1, 0], [2, 2])),
+                smp_focal_target_shape:
+                    "SmpFocalLoss: `target` expected shape [2, 3, 2] (the shape of `input`), got [2, 3, 4]"
+                    => SmpFocalLossConfig::new(SegmentationMode::Multilabel).init::<B>(&device())
+                        .forward(floats([2, 3, 2], 0.5), floats([2, 3, 4], 1.0)),
+                smp_focal_index_range:
+                    "SmpFocalLoss: `target` expected class indices in [0, 3) or ignore_index 255, got 3"
+                    => SmpFocalLossConfig::new(SegmentationMode::Multiclass).with_ignore_index(Some(255))
+                        .init::<B>(&device())
+                        .forward_indices(floats([2, 3, 2], 0.5), ints(&[0, 255, 3, 1], [2, 2])),
+                smp_focal_class_weights_length:
+                    "SmpFocalLoss: `class_weights` expected length 3 (one weight per channel of `input`), got length 2"
+                    => SmpFocalLossConfig::new(SegmentationMode::Multiclass)
+                        .with_class_weights(Some(vec![1.0, 2.0])).init::<B>(&device())
+                        .forward_indices(floats([2, 3, 2], 0.5), ints(&[0, 1, 2, 1], [2, 2])),
+                smp_focal_rank_two:
+                    "SmpFocalLoss: `input` expected rank >= 3: (N, C, d1, ..., dk), got rank 2 with shape [2, 3]"
+                    => SmpFocalLossConfig::new(SegmentationMode::Multilabel).init::<B>(&device())
+                        .forward(floats([2, 3], 0.5), floats([2, 3], 1.0)),
                 focal_tversky_negative_alpha:
                     "FocalTverskyLoss: option `alpha` expected a finite value >= 0, got -0.1"
                     => FocalTverskyLossConfig::new(SegmentationMode::Multiclass).with_alpha(-0.1).init::<B>(&device()),
@@ -1030,6 +1342,14 @@ mod errors {
                 tversky_target_shape:
                     "TverskyLoss: `target` expected shape [2, 3, 4] (the shape of `input`), got [2, 2, 4]"
                     => tversky().forward(floats([2, 3, 4], 0.5), floats([2, 2, 4], 1.0)),
+                dice_index_out_of_range_with_ignore_index:
+                    "DiceLoss: `target` expected class indices in [0, 3) or ignore_index 255, got 4"
+                    => DiceLossConfig::new().with_ignore_index(Some(255)).init::<B>(&device())
+                        .forward_indices(floats([2, 3, 2], 0.5), ints(&[0, 255, 4, 0], [2, 2])),
+                tversky_index_out_of_range_with_ignore_index:
+                    "TverskyLoss: `target` expected class indices in [0, 3) or ignore_index -1, got 3"
+                    => TverskyLossConfig::new().with_ignore_index(Some(-1)).init::<B>(&device())
+                        .forward_indices(floats([2, 3, 2], 0.5), ints(&[0, -1, 3, 0], [2, 2])),
                 tversky_index_out_of_range:
                     "TverskyLoss: `target` expected class indices in [0, 3), got -1"
                     => tversky().forward_indices(floats([2, 3, 2], 0.5), ints(&[0, 1, -1, 0], [2, 2])),

@@ -48,6 +48,13 @@ pub struct DiceLossConfig {
     /// `{0, 1}` and still 0 for a prediction equal to a soft target.
     #[config(default = false)]
     pub soft_label: bool,
+    /// MONAI's `ignore_index`: the positions it names are left out of every sum (prediction
+    /// and target 0 there). Against class indices, those whose index is `ignore_index` (inside
+    /// or outside `[0, C)`); against a float target of one channel, those whose value is
+    /// `ignore_index`; of more channels, those of class `ignore_index` if it is a channel
+    /// (weighted `1 - target[ignore_index]` for soft labels), else those of no class (every
+    /// channel 0). Default: none.
+    pub ignore_index: Option<i64>,
     /// The reduction applied by `forward` (see [`DiceLoss`]).
     #[config(default = "Reduction::Mean")]
     pub reduction: Reduction,
@@ -74,6 +81,7 @@ impl DiceLossConfig {
             smooth_dr: self.smooth_dr,
             batch: self.batch,
             soft_label: self.soft_label,
+            ignore_index: self.ignore_index,
             weight: self
                 .weight
                 .as_ref()
@@ -132,7 +140,7 @@ pub(crate) fn check_smoothing(loss: &str, option: &str, value: f32) {
 ///   leaving out the only channel leaves nothing).
 /// - `weight` is a list of one weight per kept channel (MONAI also takes one number for every
 ///   channel). As MONAI, it is ignored (and its length not checked) with one kept channel.
-/// - MONAI's `other_act` (a Python callable) and `ignore_index` are not supported.
+/// - MONAI's `other_act` (a Python callable) is not supported.
 /// - MONAI computes the `squared_pred` and `soft_label` overlap as `(‖p‖² + ‖g‖² - ‖p - g‖²) / 2`,
 ///   here `Σ p·g`: equal in exact arithmetic, different in the last bits.
 ///
@@ -180,6 +188,8 @@ pub struct DiceLoss<B: Backend> {
     pub batch: bool,
     /// Whether the soft-label formulation is used.
     pub soft_label: bool,
+    /// The target value of the positions left out.
+    pub ignore_index: Option<i64>,
     /// Channel weights, shape `[C']`.
     pub weight: Option<Tensor<B, 1>>,
     /// The reduction applied by `forward`.
@@ -312,7 +322,7 @@ impl<B: Backend> DiceLoss<B> {
         }
     }
 
-    fn options(&self) -> OverlapOptions {
+    pub(super) fn options(&self) -> OverlapOptions {
         OverlapOptions {
             sigmoid: self.sigmoid,
             softmax: self.softmax,
@@ -320,6 +330,7 @@ impl<B: Backend> DiceLoss<B> {
             squared: self.squared_pred,
             soft_label: self.soft_label,
             batch: self.batch,
+            ignore_index: self.ignore_index,
         }
     }
 }

@@ -220,6 +220,7 @@ impl<B: Backend> GeneralizedDiceLoss<B> {
             squared: false,
             soft_label: self.soft_label,
             batch: self.batch,
+            ignore_index: None,
         }
     }
 }

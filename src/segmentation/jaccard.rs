@@ -218,77 +218,97 @@ pub struct JaccardLoss<B: Backend> {
     pub reduction: Reduction,
 }
 
+/// `forward`, `forward_sum`, `forward_no_reduction`, `forward_indices` and
+/// `forward_indices_no_reduction` of a loss on smp's per-channel scores: the [`JaccardLoss`]
+/// that its `set()` method returns (itself, or the options it wraps), with the score `$score`
+/// ([`SetScore`]).
+macro_rules! set_forwards {
+    ($score:expr) => {
+        /// The loss against binary masks of the input's shape (`Binary`, `Multilabel`), reduced
+        /// with the configured reduction.
+        ///
+        /// # Panics
+        /// If the mode is `Multiclass` (class indices:
+        /// [`forward_indices`](Self::forward_indices)), the input has rank < 3 (or more than one
+        /// channel for `Binary`), the target's shape is not the input's, a kept class is not a
+        /// channel, or `class_weights` has not one weight per channel.
+        pub fn forward<const D: usize>(
+            &self,
+            input: burn::tensor::Tensor<B, D>,
+            target: burn::tensor::Tensor<B, D>,
+        ) -> burn::tensor::Tensor<B, 1> {
+            let batch_size = input.dims()[0];
+            self.set()
+                .reduction
+                .finish(self.forward_sum(input, target), batch_size)
+        }
+
+        /// The (weighted) sum of the kept channels' losses and its normaliser (their number, or
+        /// the sum of their weights), whose [`mean`](crate::LossSum::mean) is the `Mean`
+        /// reduction.
+        ///
+        /// # Panics
+        /// As [`forward`](Self::forward).
+        pub fn forward_sum<const D: usize>(
+            &self,
+            input: burn::tensor::Tensor<B, D>,
+            target: burn::tensor::Tensor<B, D>,
+        ) -> $crate::LossSum<B> {
+            self.set()
+                .weighted_sum(self.forward_no_reduction(input, target))
+        }
+
+        /// The loss of every kept channel, `(C')`, unweighted.
+        ///
+        /// # Panics
+        /// As [`forward`](Self::forward).
+        pub fn forward_no_reduction<const D: usize>(
+            &self,
+            input: burn::tensor::Tensor<B, D>,
+            target: burn::tensor::Tensor<B, D>,
+        ) -> burn::tensor::Tensor<B, 1> {
+            self.set().mask_losses(&$score, input, target)
+        }
+
+        /// The loss against class indices `(N, d1, ..., dk)` (`Multiclass`), reduced with the
+        /// configured reduction.
+        ///
+        /// # Panics
+        /// If the mode is not `Multiclass`, `DT != D - 1`, the target's shape is not the input's
+        /// without dimension 1, an index is outside `[0, C)` and not `ignore_index` (read back
+        /// from the device), or as [`forward`](Self::forward).
+        pub fn forward_indices<const D: usize, const DT: usize>(
+            &self,
+            input: burn::tensor::Tensor<B, D>,
+            target: burn::tensor::Tensor<B, DT, burn::tensor::Int>,
+        ) -> burn::tensor::Tensor<B, 1> {
+            let batch_size = input.dims()[0];
+            let losses = self.forward_indices_no_reduction(input, target);
+            let set = self.set();
+            set.reduction.finish(set.weighted_sum(losses), batch_size)
+        }
+
+        /// [`forward_no_reduction`](Self::forward_no_reduction) against class indices.
+        ///
+        /// # Panics
+        /// As [`forward_indices`](Self::forward_indices).
+        pub fn forward_indices_no_reduction<const D: usize, const DT: usize>(
+            &self,
+            input: burn::tensor::Tensor<B, D>,
+            target: burn::tensor::Tensor<B, DT, burn::tensor::Int>,
+        ) -> burn::tensor::Tensor<B, 1> {
+            self.set().index_losses(&$score, input, target)
+        }
+    };
+}
+pub(super) use set_forwards;
+
 impl<B: Backend> JaccardLoss<B> {
-    /// The loss against binary masks of the input's shape (`Binary`, `Multilabel`), reduced
-    /// with the configured reduction.
-    ///
-    /// # Panics
-    /// If the mode is `Multiclass` (class indices: [`forward_indices`](Self::forward_indices)),
-    /// the input has rank < 3 (or more than one channel for `Binary`), the target's shape is
-    /// not the input's, a kept class is not a channel, or `class_weights` has not one weight
-    /// per channel.
-    pub fn forward<const D: usize>(
-        &self,
-        input: Tensor<B, D>,
-        target: Tensor<B, D>,
-    ) -> Tensor<B, 1> {
-        let batch_size = input.dims()[0];
-        self.reduction
-            .finish(self.forward_sum(input, target), batch_size)
-    }
+    set_forwards!(JACCARD);
 
-    /// The (weighted) sum of the kept channels' losses and its normaliser (their number, or
-    /// the sum of their weights), whose [`mean`](LossSum::mean) is the `Mean` reduction.
-    ///
-    /// # Panics
-    /// As [`forward`](Self::forward).
-    pub fn forward_sum<const D: usize>(
-        &self,
-        input: Tensor<B, D>,
-        target: Tensor<B, D>,
-    ) -> LossSum<B> {
-        self.weighted_sum(self.forward_no_reduction(input, target))
-    }
-
-    /// The loss of every kept channel, `(C')`, unweighted.
-    ///
-    /// # Panics
-    /// As [`forward`](Self::forward).
-    pub fn forward_no_reduction<const D: usize>(
-        &self,
-        input: Tensor<B, D>,
-        target: Tensor<B, D>,
-    ) -> Tensor<B, 1> {
-        self.mask_losses(&JACCARD, input, target)
-    }
-
-    /// The loss against class indices `(N, d1, ..., dk)` (`Multiclass`), reduced with the
-    /// configured reduction.
-    ///
-    /// # Panics
-    /// If the mode is not `Multiclass`, `DT != D - 1`, the target's shape is not the input's
-    /// without dimension 1, an index is outside `[0, C)` and not `ignore_index` (read back from
-    /// the device), or as [`forward`](Self::forward).
-    pub fn forward_indices<const D: usize, const DT: usize>(
-        &self,
-        input: Tensor<B, D>,
-        target: Tensor<B, DT, Int>,
-    ) -> Tensor<B, 1> {
-        let batch_size = input.dims()[0];
-        let losses = self.forward_indices_no_reduction(input, target);
-        self.reduction.finish(self.weighted_sum(losses), batch_size)
-    }
-
-    /// [`forward_no_reduction`](Self::forward_no_reduction) against class indices.
-    ///
-    /// # Panics
-    /// As [`forward_indices`](Self::forward_indices).
-    pub fn forward_indices_no_reduction<const D: usize, const DT: usize>(
-        &self,
-        input: Tensor<B, D>,
-        target: Tensor<B, DT, Int>,
-    ) -> Tensor<B, 1> {
-        self.index_losses(&JACCARD, input, target)
+    /// The options of the loss: itself.
+    fn set(&self) -> &Self {
+        self
     }
 
     /// The loss of every kept channel against a float mask, with `score`'s name and weights.
@@ -299,28 +319,8 @@ impl<B: Backend> JaccardLoss<B> {
         input: Tensor<B, D>,
         target: Tensor<B, D>,
     ) -> Tensor<B, 1> {
-        let dims = input.dims();
-        self.check_input(score.loss, &dims);
-        if self.mode == SegmentationMode::Multiclass {
-            fail(
-                score.loss,
-                "target",
-                "class indices (`forward_indices`) with mode Multiclass",
-                "a float target",
-            );
-        }
-        check_same_shape(score.loss, "target", "input", &dims, &target.dims());
-        let target = flatten(target);
-        let probabilities = self.probabilities(flatten(input));
-        let (probabilities, target) = match self.ignore_index {
-            Some(ignored) => {
-                let kept = target.clone().not_equal_elem(ignored as f64).float();
-                let kept = kept.cast(probabilities.dtype());
-                (probabilities * kept.clone(), target * kept)
-            }
-            None => (probabilities, target),
-        };
-        self.channel_losses(score, probabilities, target)
+        let targets = self.mode_options(score.loss).of_mask(input, target);
+        self.losses_of(score, targets)
     }
 
     /// The loss of every kept channel against class indices, with `score`'s name and weights.
@@ -331,79 +331,27 @@ impl<B: Backend> JaccardLoss<B> {
         input: Tensor<B, D>,
         target: Tensor<B, DT, Int>,
     ) -> Tensor<B, 1> {
-        let dims = input.dims();
-        self.check_input(score.loss, &dims);
-        if self.mode != SegmentationMode::Multiclass {
-            fail(
-                score.loss,
-                "target",
-                "a float mask of the input's shape (`forward`) with a mode other than Multiclass",
-                "class indices",
-            );
-        }
-        let mut expected = dims.to_vec();
-        expected.remove(1);
-        if DT + 1 != D || expected.as_slice() != target.dims().as_slice() {
-            fail(
-                score.loss,
-                "target",
-                format_args!("shape {expected:?} (`input` {dims:?} without the channel dimension)"),
-                format_args!("{:?}", target.dims()),
-            );
-        }
-        let channels = dims[1];
-        check_class_indices(score.loss, "target", &target, channels, self.ignore_index);
-        let batch_size = dims[0];
-        let voxels = target.shape().num_elements() / batch_size.max(1);
-        let shape = [batch_size, channels, voxels];
-        let indices = target.reshape([batch_size, 1, voxels]).expand(shape);
-        let classes = Tensor::<B, 1, Int>::arange(0..channels as i64, &input.device())
-            .reshape([1, channels, 1])
-            .expand(shape);
-        let dtype = input.dtype();
-        let one_hot = indices.clone().equal(classes).float().cast(dtype);
-        let probabilities = self.probabilities(flatten(input));
-        let probabilities = match self.ignore_index {
-            Some(ignored) => {
-                // An ignored index matches no class (it is outside [0, C)) or its own class,
-                // which smp's mask zeroes too.
-                let kept = indices.not_equal_elem(ignored).float().cast(dtype);
-                let one_hot = one_hot * kept.clone();
-                return self.channel_losses(score, probabilities * kept, one_hot);
-            }
-            None => probabilities,
-        };
-        self.channel_losses(score, probabilities, one_hot)
+        let targets = self.mode_options(score.loss).of_indices(input, target);
+        self.losses_of(score, targets)
     }
 
-    #[track_caller]
-    fn check_input<const D: usize>(&self, loss: &str, dims: &[usize; D]) {
-        if D < 3 {
-            fail(
-                loss,
-                "input",
-                "rank >= 3: (N, C, d1, ..., dk)",
-                format_args!("rank {D} with shape {dims:?}"),
-            );
+    fn mode_options<'a>(&'a self, loss: &'a str) -> ModeOptions<'a, B> {
+        ModeOptions {
+            loss,
+            mode: self.mode,
+            ignore_index: self.ignore_index,
+            class_weights: self.class_weights.as_ref(),
         }
-        if let Some(weights) = &self.class_weights
-            && weights.dims()[0] != dims[1]
-        {
-            fail(
-                loss,
-                "class_weights",
-                format_args!("length {} (one weight per channel of `input`)", dims[1]),
-                format_args!("length {}", weights.dims()[0]),
-            );
-        }
-        if self.mode == SegmentationMode::Binary && dims[1] != 1 {
-            fail(
-                loss,
-                "input",
-                "1 channel with mode Binary",
-                format_args!("{} channels", dims[1]),
-            );
-        }
+    }
+
+    /// Every kept channel's loss: the probabilities of the positions kept against the target.
+    fn losses_of(&self, score: &SetScore, targets: ModeTargets<B>) -> Tensor<B, 1> {
+        let probabilities = self.probabilities(targets.input);
+        let probabilities = match targets.kept {
+            Some(kept) => probabilities * kept,
+            None => probabilities,
+        };
+        self.channel_losses(score, probabilities, targets.target)
     }
 
     /// The input as probabilities, `(N, C, S)`.
@@ -504,6 +452,155 @@ impl<B: Backend> JaccardLoss<B> {
         LossSum {
             sum: sum(losses * weights),
             normalizer: Normalizer::weighted(total.clone(), total),
+        }
+    }
+}
+
+/// What an smp loss's `mode`, `ignore_index` and `class_weights` make of its input and target:
+/// the checks and the flattened tensors [`ModeTargets`].
+pub(super) struct ModeOptions<'a, B: Backend> {
+    /// The loss named by the error messages.
+    pub loss: &'a str,
+    pub mode: SegmentationMode,
+    pub ignore_index: Option<i64>,
+    /// Checked to hold one weight per channel.
+    pub class_weights: Option<&'a Tensor<B, 1>>,
+}
+
+/// An smp loss's input and target, flattened to `(N, C, S)`: the target one-hot for
+/// `Multiclass`, 0 at the positions left out.
+pub(super) struct ModeTargets<B: Backend> {
+    pub input: Tensor<B, 3>,
+    pub target: Tensor<B, 3>,
+    /// 1 where the position is kept, 0 where its target is `ignore_index`, `(N, C, S)`; none
+    /// without `ignore_index`.
+    pub kept: Option<Tensor<B, 3>>,
+}
+
+impl<B: Backend> ModeOptions<'_, B> {
+    /// A float mask of the input's shape (`Binary`, `Multilabel`).
+    #[track_caller]
+    pub fn of_mask<const D: usize>(
+        &self,
+        input: Tensor<B, D>,
+        target: Tensor<B, D>,
+    ) -> ModeTargets<B> {
+        let dims = input.dims();
+        self.check_input(&dims);
+        if self.mode == SegmentationMode::Multiclass {
+            fail(
+                self.loss,
+                "target",
+                "class indices (`forward_indices`) with mode Multiclass",
+                "a float target",
+            );
+        }
+        check_same_shape(self.loss, "target", "input", &dims, &target.dims());
+        let target = flatten(target);
+        let input = flatten(input);
+        match self.ignore_index {
+            Some(ignored) => {
+                let kept = target.clone().not_equal_elem(ignored as f64).float();
+                let kept = kept.cast(input.dtype());
+                ModeTargets {
+                    input,
+                    target: target * kept.clone(),
+                    kept: Some(kept),
+                }
+            }
+            None => ModeTargets {
+                input,
+                target,
+                kept: None,
+            },
+        }
+    }
+
+    /// Class indices `(N, d1, ..., dk)` (`Multiclass`), as a one-hot target.
+    #[track_caller]
+    pub fn of_indices<const D: usize, const DT: usize>(
+        &self,
+        input: Tensor<B, D>,
+        target: Tensor<B, DT, Int>,
+    ) -> ModeTargets<B> {
+        let dims = input.dims();
+        self.check_input(&dims);
+        if self.mode != SegmentationMode::Multiclass {
+            fail(
+                self.loss,
+                "target",
+                "a float mask of the input's shape (`forward`) with a mode other than Multiclass",
+                "class indices",
+            );
+        }
+        let mut expected = dims.to_vec();
+        expected.remove(1);
+        if DT + 1 != D || expected.as_slice() != target.dims().as_slice() {
+            fail(
+                self.loss,
+                "target",
+                format_args!("shape {expected:?} (`input` {dims:?} without the channel dimension)"),
+                format_args!("{:?}", target.dims()),
+            );
+        }
+        let channels = dims[1];
+        check_class_indices(self.loss, "target", &target, channels, self.ignore_index);
+        let batch_size = dims[0];
+        let voxels = target.shape().num_elements() / batch_size.max(1);
+        let shape = [batch_size, channels, voxels];
+        let indices = target.reshape([batch_size, 1, voxels]).expand(shape);
+        let classes = Tensor::<B, 1, Int>::arange(0..channels as i64, &input.device())
+            .reshape([1, channels, 1])
+            .expand(shape);
+        let dtype = input.dtype();
+        let one_hot = indices.clone().equal(classes).float().cast(dtype);
+        let input = flatten(input);
+        match self.ignore_index {
+            Some(ignored) => {
+                // An ignored index matches no class (it is outside [0, C)) or its own class,
+                // which smp's mask zeroes too.
+                let kept = indices.not_equal_elem(ignored).float().cast(dtype);
+                ModeTargets {
+                    input,
+                    target: one_hot * kept.clone(),
+                    kept: Some(kept),
+                }
+            }
+            None => ModeTargets {
+                input,
+                target: one_hot,
+                kept: None,
+            },
+        }
+    }
+
+    #[track_caller]
+    fn check_input<const D: usize>(&self, dims: &[usize; D]) {
+        if D < 3 {
+            fail(
+                self.loss,
+                "input",
+                "rank >= 3: (N, C, d1, ..., dk)",
+                format_args!("rank {D} with shape {dims:?}"),
+            );
+        }
+        if let Some(weights) = self.class_weights
+            && weights.dims()[0] != dims[1]
+        {
+            fail(
+                self.loss,
+                "class_weights",
+                format_args!("length {} (one weight per channel of `input`)", dims[1]),
+                format_args!("length {}", weights.dims()[0]),
+            );
+        }
+        if self.mode == SegmentationMode::Binary && dims[1] != 1 {
+            fail(
+                self.loss,
+                "input",
+                "1 channel with mode Binary",
+                format_args!("{} channels", dims[1]),
+            );
         }
     }
 }

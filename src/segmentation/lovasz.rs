@@ -7,8 +7,8 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
 use super::SegmentationMode;
+use super::jaccard::ModeOptions;
 use crate::mechanics::reduction::{LossSum, Reduction};
-use crate::mechanics::validation::{check_class_indices, check_same_shape, fail};
 
 const LOSS: &str = "LovaszLoss";
 
@@ -146,27 +146,20 @@ impl<B: Backend> LovaszLoss<B> {
         input: Tensor<B, D>,
         target: Tensor<B, D>,
     ) -> Tensor<B, 1> {
-        let dims = input.dims();
-        self.check_input(&dims);
-        if self.mode == SegmentationMode::Multiclass {
-            fail(
-                LOSS,
-                "target",
-                "class indices (`forward_indices`) with mode Multiclass",
-                "a float target",
-            );
-        }
-        check_same_shape(LOSS, "target", "input", &dims, &target.dims());
-        let rows = if self.per_image { dims[0] } else { 1 };
-        let count = input.shape().num_elements() / rows;
-        let logits = input.reshape([rows, count]);
-        let target = target.reshape([rows, count]);
-        let valid = match self.ignore_index {
-            Some(ignored) => target.clone().not_equal_elem(ignored as f64),
-            None => target.clone().ones_like().bool(),
+        let targets = self.options().of_mask(input, target);
+        let rows = if self.per_image {
+            targets.input.dims()[0]
+        } else {
+            1
         };
-        let valid = valid.float().cast(logits.dtype());
-        let truth = target * valid.clone();
+        let count = targets.input.shape().num_elements() / rows;
+        let logits = targets.input.reshape([rows, count]);
+        // The target, 0 where ignored.
+        let truth = targets.target.reshape([rows, count]);
+        let valid = match targets.kept {
+            Some(kept) => kept.reshape([rows, count]),
+            None => truth.ones_like(),
+        };
         let signs = truth.clone() * 2.0 - 1.0;
         let errors = (logits * signs).neg() + 1.0;
         let weighted = lovasz_weighted_errors(errors, truth, valid, true);
@@ -200,58 +193,33 @@ impl<B: Backend> LovaszLoss<B> {
         input: Tensor<B, D>,
         target: Tensor<B, DT, Int>,
     ) -> Tensor<B, 1> {
-        let dims = input.dims();
-        self.check_input(&dims);
-        if self.mode != SegmentationMode::Multiclass {
-            fail(
-                LOSS,
-                "target",
-                "a float mask of the input's shape (`forward`) with a mode other than Multiclass",
-                "class indices",
-            );
-        }
-        let mut expected = dims.to_vec();
-        expected.remove(1);
-        if DT + 1 != D || expected.as_slice() != target.dims().as_slice() {
-            fail(
-                LOSS,
-                "target",
-                format_args!("shape {expected:?} (`input` {dims:?} without the channel dimension)"),
-                format_args!("{:?}", target.dims()),
-            );
-        }
-        let [batch_size, channels] = [dims[0], dims[1]];
-        check_class_indices(LOSS, "target", &target, channels, self.ignore_index);
-        let voxels = target.shape().num_elements() / batch_size.max(1);
-        let dtype = input.dtype();
-        let probabilities = softmax(input.reshape([batch_size, channels, voxels]), 1);
-        let labels = target.reshape([batch_size, 1, voxels]);
+        let targets = self.options().of_indices(input, target);
+        let [batch_size, channels, voxels] = targets.input.dims();
+        let dtype = targets.input.dtype();
         // Rows: (R, C, P), a row per sample or one for the batch (its positions side by side).
         let (rows, positions) = if self.per_image {
             (batch_size, voxels)
         } else {
             (1, batch_size * voxels)
         };
-        let (probabilities, labels) = if self.per_image {
-            (probabilities, labels)
-        } else {
-            // (N, C, S) -> (1, C, N·S), the positions sample by sample.
-            let side_by_side = probabilities
-                .swap_dims(0, 1)
-                .reshape([channels, 1, positions])
-                .swap_dims(0, 1);
-            (side_by_side, labels.reshape([1, 1, positions]))
+        let rows_of = |values: Tensor<B, 3>| {
+            if self.per_image {
+                values
+            } else {
+                // (N, C, S) -> (1, C, N·S), the positions sample by sample.
+                values
+                    .swap_dims(0, 1)
+                    .reshape([channels, 1, positions])
+                    .swap_dims(0, 1)
+            }
         };
-        let shape = [rows, channels, positions];
-        let classes = Tensor::<B, 1, Int>::arange(0..channels as i64, &probabilities.device())
-            .reshape([1, channels, 1])
-            .expand(shape);
-        let labels = labels.expand(shape);
-        let valid = match self.ignore_index {
-            Some(ignored) => labels.clone().not_equal_elem(ignored).float().cast(dtype),
-            None => Tensor::ones(shape, (&probabilities.device(), dtype)),
+        let probabilities = rows_of(softmax(targets.input, 1));
+        // The one-hot target, 0 where ignored.
+        let foreground = rows_of(targets.target);
+        let valid = match targets.kept {
+            Some(kept) => rows_of(kept),
+            None => foreground.ones_like(),
         };
-        let foreground = labels.equal(classes).float().cast(dtype) * valid.clone();
         let errors = (foreground.clone() - probabilities).abs();
         let flat = [rows * channels, positions];
         let weighted = lovasz_weighted_errors(
@@ -271,23 +239,12 @@ impl<B: Backend> LovaszLoss<B> {
         ((class_losses * present).sum_dim(1) / present_count).reshape([rows])
     }
 
-    #[track_caller]
-    fn check_input<const D: usize>(&self, dims: &[usize; D]) {
-        if D < 3 {
-            fail(
-                LOSS,
-                "input",
-                "rank >= 3: (N, C, d1, ..., dk)",
-                format_args!("rank {D} with shape {dims:?}"),
-            );
-        }
-        if self.mode == SegmentationMode::Binary && dims[1] != 1 {
-            fail(
-                LOSS,
-                "input",
-                "1 channel with mode Binary",
-                format_args!("{} channels", dims[1]),
-            );
+    fn options(&self) -> ModeOptions<'_, B> {
+        ModeOptions {
+            loss: LOSS,
+            mode: self.mode,
+            ignore_index: self.ignore_index,
+            class_weights: None,
         }
     }
 }

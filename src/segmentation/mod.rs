@@ -1,6 +1,7 @@
 //! Segmentation losses over `(N, C, d1, ..., dk)` predictions: the Dice, generalized Dice and
-//! Tversky overlap losses, and the Dice loss plus cross entropy, as MONAI computes them; the
-//! Jaccard, (focal) Tversky and Lovász losses as segmentation_models_pytorch computes them. Each compares, per sample and channel (or per channel over the
+//! Tversky overlap losses, and the Dice loss plus cross entropy or plus the focal loss, as MONAI
+//! computes them; the Jaccard, Dice, (focal) Tversky, Lovász and focal losses as
+//! segmentation_models_pytorch computes them. Each compares, per sample and channel (or per channel over the
 //! whole batch), the prediction's mass, the target's mass and their overlap; see
 //! [`OverlapSums`].
 //!
@@ -9,18 +10,24 @@
 
 mod dice;
 mod dice_ce;
+mod dice_focal;
 mod focal_tversky;
 mod generalized_dice;
 mod jaccard;
 mod lovasz;
+mod smp_dice;
+mod smp_focal;
 mod tversky;
 
 pub use dice::*;
 pub use dice_ce::*;
+pub use dice_focal::*;
 pub use focal_tversky::*;
 pub use generalized_dice::*;
 pub use jaccard::*;
 pub use lovasz::*;
+pub use smp_dice::*;
+pub use smp_focal::*;
 pub use tversky::*;
 
 use burn::tensor::activation::{log_sigmoid, softmax};
@@ -179,6 +186,8 @@ pub(crate) struct OverlapOptions {
     pub squared: bool,
     pub soft_label: bool,
     pub batch: bool,
+    /// MONAI's `ignore_index`: the positions it names weigh nothing (see [`kept_positions`]).
+    pub ignore_index: Option<i64>,
 }
 
 /// Checks that at most one activation is chosen (MONAI raises the same).
@@ -202,7 +211,10 @@ impl OverlapOptions {
         check_spatial_dims(loss, &dims);
         check_same_shape(loss, "target", "input", &dims, &target.dims());
         let target = flatten_spatial(target);
-        self.sums_of_flat(loss, input, target)
+        let kept = self
+            .ignore_index
+            .map(|ignored| kept_positions(&target, ignored));
+        self.sums_of_flat(loss, input, target, kept)
     }
 
     /// The sums of `input` against class indices `target`, shape `(N, d1, ..., dk)`: MONAI's
@@ -214,43 +226,19 @@ impl OverlapOptions {
         input: Tensor<B, D>,
         target: Tensor<B, DT, Int>,
     ) -> OverlapSums<B> {
-        let dims = input.dims();
-        check_spatial_dims(loss, &dims);
-        check_index_shape(loss, &dims, &target.dims());
-        let channels = dims[CLASS_DIM];
-        if channels < 2 {
-            fail(
-                loss,
-                "input",
-                "at least 2 channels with class-index targets (one channel: pass the binary \
-                 mask as a float target to `forward`)",
-                format_args!("{channels} channel"),
-            );
-        }
-        check_class_indices(loss, "target", &target, channels, None);
-        let batch_size = dims[0];
-        let voxels = target.shape().num_elements() / batch_size.max(1);
-        let shape = [batch_size, channels, voxels];
-        let device = input.device();
-        let classes = Tensor::<B, 1, Int>::arange(0..channels as i64, &device)
-            .reshape([1, channels, 1])
-            .expand(shape);
-        let one_hot = target
-            .reshape([batch_size, 1, voxels])
-            .expand(shape)
-            .equal(classes)
-            .float()
-            .cast(input.dtype());
-        self.sums_of_flat(loss, input, one_hot)
+        let (one_hot, kept) = one_hot_of_indices(loss, &input, target, self.ignore_index);
+        self.sums_of_flat(loss, input, one_hot, kept)
     }
 
-    /// The sums of `input` (activated here) against a target flattened to `(N, C, S)`.
+    /// The sums of `input` (activated here) against a target flattened to `(N, C, S)`, at the
+    /// positions `kept` (`(N, 1, S)`, 1 where kept; none: all).
     #[track_caller]
     fn sums_of_flat<B: Backend, const D: usize>(
         &self,
         loss: &str,
         input: Tensor<B, D>,
         target: Tensor<B, 3>,
+        kept: Option<Tensor<B, 3>>,
     ) -> OverlapSums<B> {
         let channels = input.dims()[CLASS_DIM];
         if self.softmax && channels < 2 {
@@ -278,6 +266,14 @@ impl OverlapOptions {
         if self.softmax {
             prediction = softmax(prediction, CLASS_DIM);
         }
+        let (prediction, target) = match kept {
+            // MONAI masks the activated prediction and the target.
+            Some(kept) => {
+                let kept = kept.expand(prediction.dims());
+                (prediction * kept.clone(), target * kept)
+            }
+            None => (prediction, target),
+        };
         let (prediction, target) = if self.include_background {
             (prediction, target)
         } else {
@@ -320,6 +316,82 @@ impl OverlapOptions {
         } else {
             per_sample
         }
+    }
+}
+
+/// Class indices `(N, d1, ..., dk)` in `[0, C)` as the one-hot target `(N, C, d1·...·dk)` of
+/// `input` `(N, C, d1, ..., dk)`, in the input's float type (MONAI's `to_onehot_y`): a comparison
+/// with each channel's index. With `ignore_index`, also the positions kept, `(N, 1, S)`: 1 where
+/// the index is not `ignore_index` (which may also lie outside `[0, C)`).
+///
+/// Panics if the input has rank < 3 or one channel, `DT != D - 1`, the target's shape is not the
+/// input's without dimension 1, or an index is outside `[0, C)` and not `ignore_index` (read back
+/// from the device).
+#[track_caller]
+pub(crate) fn one_hot_of_indices<B: Backend, const D: usize, const DT: usize>(
+    loss: &str,
+    input: &Tensor<B, D>,
+    target: Tensor<B, DT, Int>,
+    ignore_index: Option<i64>,
+) -> (Tensor<B, 3>, Option<Tensor<B, 3>>) {
+    let dims = input.dims();
+    check_spatial_dims(loss, &dims);
+    check_index_shape(loss, &dims, &target.dims());
+    let channels = dims[CLASS_DIM];
+    if channels < 2 {
+        fail(
+            loss,
+            "input",
+            "at least 2 channels with class-index targets (one channel: pass the binary \
+             mask as a float target to `forward`)",
+            format_args!("{channels} channel"),
+        );
+    }
+    check_class_indices(loss, "target", &target, channels, ignore_index);
+    let batch_size = dims[0];
+    let voxels = target.shape().num_elements() / batch_size.max(1);
+    let shape = [batch_size, channels, voxels];
+    let classes = Tensor::<B, 1, Int>::arange(0..channels as i64, &input.device())
+        .reshape([1, channels, 1])
+        .expand(shape);
+    let target = target.reshape([batch_size, 1, voxels]);
+    let kept = ignore_index.map(|ignored| {
+        target
+            .clone()
+            .not_equal_elem(ignored)
+            .float()
+            .cast(input.dtype())
+    });
+    let one_hot = target
+        .expand(shape)
+        .equal(classes)
+        .float()
+        .cast(input.dtype());
+    (one_hot, kept)
+}
+
+/// MONAI's mask of the positions a float target `(N, C, S)` keeps with `ignore_index`,
+/// `(N, 1, S)`: with one channel, where the target is not `ignore_index`; with more, where the
+/// channel `ignore_index` is not set (`1 - target[:, ignore_index]`) if it is a channel, else
+/// where some channel is set (a position of no class is unlabelled).
+fn kept_positions<B: Backend>(target: &Tensor<B, 3>, ignored: i64) -> Tensor<B, 3> {
+    let channels = target.dims()[CLASS_DIM];
+    let dtype = target.dtype();
+    if channels == 1 {
+        target
+            .clone()
+            .not_equal_elem(ignored as f64)
+            .float()
+            .cast(dtype)
+    } else if (0..channels as i64).contains(&ignored) {
+        target.clone().narrow(CLASS_DIM, ignored as usize, 1).neg() + 1.0
+    } else {
+        target
+            .clone()
+            .sum_dim(CLASS_DIM)
+            .greater_elem(0.0)
+            .float()
+            .cast(dtype)
     }
 }
 

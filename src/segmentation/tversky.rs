@@ -45,6 +45,13 @@ pub struct TverskyLossConfig {
     /// `{0, 1}`.
     #[config(default = false)]
     pub soft_label: bool,
+    /// MONAI's `ignore_index`: the positions it names are left out of every sum (prediction
+    /// and target 0 there). Against class indices, those whose index is `ignore_index` (inside
+    /// or outside `[0, C)`); against a float target of one channel, those whose value is
+    /// `ignore_index`; of more channels, those of class `ignore_index` if it is a channel
+    /// (weighted `1 - target[ignore_index]` for soft labels), else those of no class (every
+    /// channel 0). Default: none.
+    pub ignore_index: Option<i64>,
     /// The reduction applied by `forward` (see [`TverskyLoss`]).
     #[config(default = "Reduction::Mean")]
     pub reduction: Reduction,
@@ -76,6 +83,7 @@ impl TverskyLossConfig {
             smooth_dr: self.smooth_dr,
             batch: self.batch,
             soft_label: self.soft_label,
+            ignore_index: self.ignore_index,
             reduction: self.reduction,
             _backend: core::marker::PhantomData,
         }
@@ -115,7 +123,7 @@ impl TverskyLossConfig {
 ///   `(N, 1, d1, ..., dk)`; there is no `to_onehot_y` option: the method chooses.
 /// - With one channel, MONAI warns and ignores `softmax`, `include_background = false` and
 ///   `to_onehot_y`; here each of these panics instead.
-/// - MONAI's `other_act` (a Python callable) and `ignore_index` are not supported.
+/// - MONAI's `other_act` (a Python callable) is not supported.
 /// - `FP` and `FN` are computed as `P - TP` and `G - TP` (MONAI: `Σ p·(1 - g)` and
 ///   `Σ (1 - p)·g`): equal in exact arithmetic, different in the last bits.
 ///
@@ -162,6 +170,8 @@ pub struct TverskyLoss<B: Backend> {
     pub batch: bool,
     /// Whether the soft-label formulation is used.
     pub soft_label: bool,
+    /// The target value of the positions left out.
+    pub ignore_index: Option<i64>,
     /// The reduction applied by `forward`.
     pub reduction: Reduction,
     _backend: core::marker::PhantomData<B>,
@@ -203,6 +213,7 @@ impl<B: Backend> TverskyLoss<B> {
             squared: false,
             soft_label: self.soft_label,
             batch: self.batch,
+            ignore_index: self.ignore_index,
         }
     }
 }
