@@ -1,7 +1,7 @@
 //! The hooks through which a loss reaches the kernels of the registry's backends: one function
 //! per kernel, the same shape for every loss (`Some(output)` where the tensor's backend has a
 //! kernel family that computes it, `None` otherwise, and the loss goes on with its generic
-//! code). The kernel families are tried in order; today there is one, NdArray's. No loss file
+//! code). The kernel families are tried in order; NdArray's, then CubeCL's. No loss file
 //! names a backend or a Cargo feature: they are all here and in the registry.
 
 use burn::tensor::backend::Backend;

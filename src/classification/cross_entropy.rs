@@ -304,7 +304,8 @@ impl<B: Backend> CrossEntropyLoss<B> {
 
     /// The per-position loss of detached `logits` (z-loss included, 0 where ignored), its z-loss
     /// part, and with `with_gradient` the gradient of [`index_gradient`](Self::index_gradient):
-    /// by the one-pass kernel on NdArray, else by the generic tensor operations.
+    /// by the one-pass kernel of a registry backend (NdArray, CubeCL), else by the generic
+    /// tensor operations.
     pub(crate) fn index_values_and_gradient<const D: usize>(
         &self,
         logits: Tensor<B, D>,
@@ -319,7 +320,7 @@ impl<B: Backend> CrossEntropyLoss<B> {
         (losses, z_terms, gradient)
     }
 
-    /// [`index_values_and_gradient`](Self::index_values_and_gradient) by the one-pass NdArray
+    /// [`index_values_and_gradient`](Self::index_values_and_gradient) by the one-pass
     /// kernel of the tensor's backend; `None` where it has none.
     fn index_kernel<const D: usize>(
         &self,
