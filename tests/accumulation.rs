@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::ops::Range;
+use std::ops::{Add, Range};
 
 use approx::relative_eq;
 use burn::tensor::backend::AutodiffBackend;
@@ -59,17 +59,72 @@ fn assert_close(what: &str, actual: &[f32], expected: &[f32]) {
     }
 }
 
+/// What a micro-batch's forward pass returns: a [`LossSum`], or the pair of sums of a mixture
+/// of two means (distillation with hard labels), with the same four operations.
+trait PartSum<B: AutodiffBackend>: Clone {
+    type Normalizer: Clone + Add<Output = Self::Normalizer>;
+    /// The normaliser this part computed for itself.
+    fn own_normalizer(&self) -> Self::Normalizer;
+    /// The totals of a normaliser, one per mean, to compare.
+    fn totals(normalizer: &Self::Normalizer) -> Vec<f32>;
+    fn mean(self) -> Tensor<B, 1>;
+    fn mean_over(self, total: Self::Normalizer) -> Tensor<B, 1>;
+}
+
+impl<B: AutodiffBackend> PartSum<B> for LossSum<B> {
+    type Normalizer = Normalizer<B>;
+
+    fn own_normalizer(&self) -> Normalizer<B> {
+        self.normalizer.clone()
+    }
+
+    fn totals(normalizer: &Normalizer<B>) -> Vec<f32> {
+        values::<B, 1>(normalizer.total().inner())
+    }
+
+    fn mean(self) -> Tensor<B, 1> {
+        LossSum::mean(self)
+    }
+
+    fn mean_over(self, total: Normalizer<B>) -> Tensor<B, 1> {
+        LossSum::mean_over(self, total)
+    }
+}
+
+impl<B: AutodiffBackend> PartSum<B> for DistillationLossSum<B> {
+    type Normalizer = DistillationNormalizer<B>;
+
+    fn own_normalizer(&self) -> DistillationNormalizer<B> {
+        self.normalizer()
+    }
+
+    fn totals(normalizer: &DistillationNormalizer<B>) -> Vec<f32> {
+        [&normalizer.distillation, &normalizer.hard]
+            .into_iter()
+            .flat_map(|part| values::<B, 1>(part.total().inner()))
+            .collect()
+    }
+
+    fn mean(self) -> Tensor<B, 1> {
+        DistillationLossSum::mean(self)
+    }
+
+    fn mean_over(self, total: DistillationNormalizer<B>) -> Tensor<B, 1> {
+        DistillationLossSum::mean_over(self, total)
+    }
+}
+
 /// The whole batch's loss and the gradient of each of `inputs`, against the same from the
-/// micro-batches: `part(rows, inputs)` is a micro-batch's `LossSum`, `normalizer(rows)` its
-/// normaliser from the targets alone (to check it against `forward_sum`'s).
+/// micro-batches: `part(rows, inputs)` is a micro-batch's sum (a [`PartSum`]),
+/// `normalizer(rows)` its normaliser from the targets alone (to check it against the sum's own).
 /// Returns the whole batch's loss and the mean of the micro-batches' own means, for the caller
 /// to compare.
-fn check_accumulation<B: AutodiffBackend, const N: usize>(
+fn check_accumulation<B: AutodiffBackend, S: PartSum<B>, const N: usize>(
     what: &str,
     inputs: [Tensor<B, 2>; N],
     whole: impl Fn(&[Tensor<B, 2>; N]) -> Tensor<B, 1>,
-    part: impl Fn(Range<usize>, &[Tensor<B, 2>; N]) -> LossSum<B>,
-    normalizer: impl Fn(Range<usize>) -> Normalizer<B>,
+    part: impl Fn(Range<usize>, &[Tensor<B, 2>; N]) -> S,
+    normalizer: impl Fn(Range<usize>) -> S::Normalizer,
 ) -> (f32, f32) {
     let inputs = inputs.map(|input| input.require_grad());
     let whole_value = whole(&inputs);
@@ -89,8 +144,8 @@ fn check_accumulation<B: AutodiffBackend, const N: usize>(
     let mut accumulated: [Option<Tensor<B::InnerBackend, 2>>; N] = [const { None }; N];
     for rows in PARTS {
         let sum = part(rows.clone(), &inputs);
-        let own_total = values::<B, 1>(sum.normalizer.total().inner());
-        let from_targets = values::<B, 1>(normalizer(rows.clone()).total().inner());
+        let own_total = S::totals(&sum.own_normalizer());
+        let from_targets = S::totals(&normalizer(rows.clone()));
         assert_eq!(own_total, from_targets, "{what} {rows:?}: normaliser");
         mean_of_means += sum.clone().mean().into_scalar().elem::<f32>() / PARTS.len() as f32;
         let part_value = sum.mean_over(total.clone());
@@ -339,9 +394,41 @@ fn distillation_and_js_div<B: AutodiffBackend>(device: &B::Device) {
     );
 }
 
+/// Distillation mixed with the hard-label cross entropy under class weights, ignored targets and
+/// label smoothing: two means with different normalisers (every position for the distillation
+/// term, the weight of the non-ignored targets for the cross entropy), weighted by `α`.
+fn distillation_with_hard_labels<B: AutodiffBackend>(device: &B::Device) {
+    let loss = DistillationLossConfig::new()
+        .with_temperature(2.0)
+        .with_alpha(0.3)
+        .with_weight(Some(vec![0.5, 2.0, 1.0, 3.0]))
+        .with_label_smoothing(0.1)
+        .init::<B>(device);
+    let teacher = floats::<B, 2>([ROWS, CLASSES], 13, device);
+    let targets = targets::<B>(device);
+    let (whole, mean_of_means) = check_accumulation(
+        "distillation with hard labels",
+        [floats::<B, 2>([ROWS, CLASSES], 14, device)],
+        |[student]| loss.forward_with_targets(student.clone(), teacher.clone(), targets.clone()),
+        |rows, [student]| {
+            loss.forward_with_targets_sum(
+                student.clone().slice(rows.clone()),
+                teacher.clone().slice(rows.clone()),
+                targets.clone().slice(rows),
+            )
+        },
+        |rows| loss.normalizer(targets.clone().slice(rows)),
+    );
+    assert!(
+        (mean_of_means - whole).abs() > 1e-2 * whole.abs(),
+        "the plain mean of means {mean_of_means} should differ from {whole}"
+    );
+}
+
 on_every_backend!(
     focal_and_poly_with_weights_and_ignored_targets,
     distillation_and_js_div,
+    distillation_with_hard_labels,
     cross_entropy_with_weights_and_ignored_targets,
     nll_with_weights_and_ignored_targets,
     bce_with_logits_with_weights,
