@@ -18,6 +18,9 @@ use serde_json::Value;
 // Fixture replay
 // ---------------------------------------------------------------------------------------------
 
+replay_fixture!(fn cross_entropy: "cross_entropy", "input" => cross_entropy_case
+    at [(2, 1), (3, 2), (4, 3), (5, 4)]);
+
 fn cross_entropy_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
     let options = &case["options"];
     let ignore_index = options["ignore_index"].as_i64();
@@ -40,12 +43,7 @@ fn cross_entropy_case<B: Lane, const D: usize, const DT: usize>(case: &Value, de
     }
 }
 
-fn cross_entropy<B: Lane>(device: &B::Device) {
-    for case in cases(&load_fixture("cross_entropy")) {
-        by_rank!(input_rank(case) => cross_entropy_case::<B>(case, device)
-            at [(2, 1), (3, 2), (4, 3), (5, 4)]);
-    }
-}
+replay_fixture!(fn nll: "nll", "input" => nll_case at [(2, 1), (3, 2), (4, 3), (5, 4)]);
 
 fn nll_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
     let options = &case["options"];
@@ -58,13 +56,6 @@ fn nll_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::
         x.float::<D>("input"),
         x.int::<DT>("target")
     ); mean_over_nothing = all_targets_ignored(case, ignore_index));
-}
-
-fn nll<B: Lane>(device: &B::Device) {
-    for case in cases(&load_fixture("nll")) {
-        by_rank!(input_rank(case) => nll_case::<B>(case, device)
-            at [(2, 1), (3, 2), (4, 3), (5, 4)]);
-    }
 }
 
 elementwise_parity!(binary_cross_entropy, "bce", |options| {
@@ -82,6 +73,9 @@ elementwise_parity!(
 elementwise_parity!(kl_div, "kl_div", |options| KlDivLossConfig::new()
     .with_log_target(options["log_target"].as_bool().expect("log_target")));
 
+replay_fixture!(fn softmax_focal: "softmax_focal_loss", "input" => softmax_focal_case
+    at [(2, 1), (3, 2), (4, 3)]);
+
 fn softmax_focal_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
     let options = &case["options"];
     let ignore_index = options["ignore_index"].as_i64();
@@ -97,12 +91,7 @@ fn softmax_focal_case<B: Lane, const D: usize, const DT: usize>(case: &Value, de
     ); mean_over_nothing = all_targets_ignored(case, ignore_index));
 }
 
-fn softmax_focal<B: Lane>(device: &B::Device) {
-    for case in cases(&load_fixture("softmax_focal_loss")) {
-        by_rank!(input_rank(case) => softmax_focal_case::<B>(case, device)
-            at [(2, 1), (3, 2), (4, 3)]);
-    }
-}
+replay_fixture!(fn poly: "poly_loss", "input" => poly_case at [(2, 1), (3, 2), (4, 3)]);
 
 fn poly_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
     let options = &case["options"];
@@ -122,13 +111,6 @@ fn poly_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B:
         x.float::<D>("input"),
         x.int::<DT>("target")
     ); mean_over_nothing = all_targets_ignored(case, ignore_index));
-}
-
-fn poly<B: Lane>(device: &B::Device) {
-    for case in cases(&load_fixture("poly_loss")) {
-        by_rank!(input_rank(case) => poly_case::<B>(case, device)
-            at [(2, 1), (3, 2), (4, 3)]);
-    }
 }
 
 /// Values and logit gradients of two losses on the same `(N, C, d)` logits, within f32 rounding.

@@ -8,7 +8,7 @@ mod common;
 
 use burn::tensor::Tensor;
 use burn_losses::*;
-use common::replay::{cases, rank};
+use common::replay::cases;
 use common::{Lane, load_fixture, number};
 use serde_json::Value;
 
@@ -32,6 +32,9 @@ fn cosine_embedding<B: Lane>(device: &B::Device) {
     }
 }
 
+replay_fixture!(fn margin_ranking: "margin_ranking", "input1" => margin_ranking_case
+    at [(1), (2), (3)]);
+
 fn margin_ranking_case<B: Lane, const D: usize>(case: &Value, device: &B::Device) {
     let config = MarginRankingLossConfig::new().with_margin(margin(case));
     let loss = |reduction| config.clone().with_reduction(reduction).init::<B>(device);
@@ -42,25 +45,14 @@ fn margin_ranking_case<B: Lane, const D: usize>(case: &Value, device: &B::Device
     ));
 }
 
-fn margin_ranking<B: Lane>(device: &B::Device) {
-    for case in cases(&load_fixture("margin_ranking")) {
-        by_rank!(rank(case, "input1") => margin_ranking_case::<B>(case, device)
-            at [(1), (2), (3)]);
-    }
-}
+replay_fixture!(fn hinge_embedding: "hinge_embedding", "input" => hinge_embedding_case
+    at [(1), (2), (3)]);
 
 fn hinge_embedding_case<B: Lane, const D: usize>(case: &Value, device: &B::Device) {
     let config = HingeEmbeddingLossConfig::new().with_margin(margin(case));
     let loss = |reduction| config.clone().with_reduction(reduction).init::<B>(device);
     replay!(case, device, |x| loss
         .forward(x.float::<D>("input"), x.float::<D>("target")));
-}
-
-fn hinge_embedding<B: Lane>(device: &B::Device) {
-    for case in cases(&load_fixture("hinge_embedding")) {
-        by_rank!(rank(case, "input") => hinge_embedding_case::<B>(case, device)
-            at [(1), (2), (3)]);
-    }
 }
 
 fn triplet_margin<B: Lane>(device: &B::Device) {

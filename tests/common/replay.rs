@@ -279,6 +279,24 @@ macro_rules! by_rank {
     };
 }
 
+/// The parity test of a fixture whose cases vary in rank:
+/// `replay_fixture!(fn nll: "nll", "input" => nll_case at [(2, 1), (3, 2)])` defines
+/// `fn nll<B: Lane>(device)`, which replays every case of `nll.json` through
+/// `nll_case::<B, ..>(case, device)`, the const generics chosen by [`by_rank!`](crate::by_rank)
+/// from the rank of the case's input `"input"`.
+#[macro_export]
+macro_rules! replay_fixture {
+    (fn $test:ident: $fixture:literal, $input:literal => $case:ident at $ranks:tt) => {
+        fn $test<B: $crate::common::Lane>(device: &B::Device) {
+            let fixture = $crate::common::load_fixture($fixture);
+            for case in $crate::common::replay::cases(&fixture) {
+                let rank = $crate::common::replay::rank(case, $input);
+                $crate::by_rank!(rank => $case::<B>(case, device) at $ranks);
+            }
+        }
+    };
+}
+
 /// The float values of an optional list option (`weight`, `pos_weight`).
 pub fn weight_option(value: &Value) -> Option<Vec<f32>> {
     value
