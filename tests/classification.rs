@@ -444,7 +444,9 @@ mod gradients {
 
     use super::common::F64Autodiff as B;
     use super::common::REDUCTIONS;
-    use super::common::gradcheck::{gradcheck, indices, probability_rows, tensor, uniform};
+    use super::common::gradcheck::{
+        gradcheck, gradcheck_pair, indices, probability_rows, tensor, uniform,
+    };
 
     crate::on_f64! {
         fn cross_entropy_class_indices() {
@@ -570,12 +572,9 @@ mod gradients {
                         .with_reduction(reduction)
                         .init::<B>(&Default::default());
                     let what = format!("BCE {weight:?} {reduction:?}");
-                    gradcheck(&format!("{what} d/dprobs"), &probs, [2, 4], |x| {
-                        loss.forward(x, tensor(&targets, [2, 4]))
-                    });
-                    gradcheck(&format!("{what} d/dtargets"), &targets, [2, 4], |y| {
-                        loss.forward(tensor(&probs, [2, 4]), y)
-                    });
+                    gradcheck_pair(&what, ["probs", "targets"], &probs, &targets, [2, 4],
+                        |x, y| loss.forward(x, y)
+                    );
                 }
             }
         }
@@ -590,12 +589,9 @@ mod gradients {
                         .with_pos_weight(pos_weight.clone())
                         .init::<B>(&Default::default());
                     let what = format!("BCE-with-logits {weight:?} {pos_weight:?}");
-                    gradcheck(&format!("{what} d/dlogits"), &logits, [2, 4], |x| {
-                        loss.forward(x, tensor(&targets, [2, 4]))
-                    });
-                    gradcheck(&format!("{what} d/dtargets"), &targets, [2, 4], |y| {
-                        loss.forward(tensor(&logits, [2, 4]), y)
-                    });
+                    gradcheck_pair(&what, ["logits", "targets"], &logits, &targets, [2, 4],
+                        |x, y| loss.forward(x, y)
+                    );
                     let upstream = tensor(&uniform(8, 0.5, 1.5, 12), [2, 4]);
                     gradcheck(&format!("{what} none"), &logits, [2, 4], |x| {
                         (loss.forward_no_reduction(x, tensor(&targets, [2, 4])) * upstream.clone())
@@ -619,12 +615,9 @@ mod gradients {
                         .with_reduction(reduction)
                         .init::<B>(&Default::default());
                     let what = format!("KL log_target {log_target} {reduction:?}");
-                    gradcheck(&format!("{what} d/dinput"), &log_q, [2, 4], |x| {
-                        loss.forward(x, tensor(target, [2, 4]))
-                    });
-                    gradcheck(&format!("{what} d/dtarget"), target, [2, 4], |t| {
-                        loss.forward(tensor(&log_q, [2, 4]), t)
-                    });
+                    gradcheck_pair(&what, ["input", "target"], &log_q, target, [2, 4],
+                        |x, y| loss.forward(x, y)
+                    );
                 }
             }
         }

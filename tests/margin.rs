@@ -194,7 +194,7 @@ mod gradients {
 
     use super::common::F64Autodiff as B;
     use super::common::REDUCTIONS;
-    use super::common::gradcheck::{gradcheck, indices, tensor, uniform};
+    use super::common::gradcheck::{gradcheck, gradcheck_pair, indices, tensor, uniform};
 
     crate::on_f64! {
         fn soft_margin() {
@@ -238,12 +238,9 @@ mod gradients {
                         .with_reduction(reduction)
                         .init::<B>(&Default::default());
                     let what = format!("MultiLabelSoftMargin {weight:?} {reduction:?}");
-                    gradcheck(&format!("{what} d/dinput"), &input, [3, 4], |x| {
-                        loss.forward(x, tensor(&targets, [3, 4]))
-                    });
-                    gradcheck(&format!("{what} d/dtargets"), &targets, [3, 4], |y| {
-                        loss.forward(tensor(&input, [3, 4]), y)
-                    });
+                    gradcheck_pair(&what, ["input", "targets"], &input, &targets, [3, 4],
+                        |x, y| loss.forward(x, y)
+                    );
                 }
                 let loss = MultiLabelSoftMarginLossConfig::new()
                     .with_weight(weight.clone())

@@ -101,7 +101,7 @@ mod gradients {
     use burn_losses::*;
 
     use super::common::F64Autodiff as B;
-    use super::common::gradcheck::{gradcheck, tensor, uniform};
+    use super::common::gradcheck::{gradcheck, gradcheck_pair, tensor, uniform};
     use super::common::{REDUCTIONS, float_options};
 
     const SHAPE: [usize; 2] = [3, 4];
@@ -151,12 +151,9 @@ mod gradients {
                                 .with_reduction(reduction)
                                 .init::<B>(&Default::default());
                             let what = format!("focal alpha {alpha:?} gamma {gamma} {reduction:?}");
-                            gradcheck(&format!("{what} d/dlogits"), &logits, SHAPE, |x| {
-                                loss.forward(x, tensor(&targets, SHAPE))
-                            });
-                            gradcheck(&format!("{what} d/dtargets"), &targets, SHAPE, |y| {
-                                loss.forward(tensor(&logits, SHAPE), y)
-                            });
+                            gradcheck_pair(&what, ["logits", "targets"], &logits, &targets,
+                                SHAPE, |x, y| loss.forward(x, y)
+                            );
                         }
                         let loss = SigmoidFocalLossConfig::new()
                             .with_alpha(alpha)

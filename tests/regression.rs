@@ -80,7 +80,7 @@ mod gradients {
 
     use super::common::F64Autodiff as B;
     use super::common::REDUCTIONS;
-    use super::common::gradcheck::{gradcheck, tensor, uniform};
+    use super::common::gradcheck::{gradcheck, gradcheck_pair, tensor, uniform};
 
     /// Inputs away from the kinks (|d| = 0, β, δ), where finite differences are exact.
     fn away_from_kinks(kinks: &[f64]) -> (Vec<f64>, Vec<f64>) {
@@ -101,12 +101,7 @@ mod gradients {
     fn check(what: &str, kinks: &[f64], loss: impl Fn(Tensor<B, 2>, Tensor<B, 2>) -> Tensor<B, 1>) {
         let (input, targets) = away_from_kinks(kinks);
         let shape = [3, 4];
-        gradcheck(&format!("{what} d/dinput"), &input, shape, |x| {
-            loss(x, tensor(&targets, shape))
-        });
-        gradcheck(&format!("{what} d/dtarget"), &targets, shape, |y| {
-            loss(tensor(&input, shape), y)
-        });
+        gradcheck_pair(what, ["input", "target"], &input, &targets, shape, &loss);
     }
 
     /// Counts in `[0, 6)` with two exact zeros, none within 0.05 of 1, where the Stirling term of
@@ -130,12 +125,7 @@ mod gradients {
     ) {
         let targets = poisson_targets();
         let shape = [3, 4];
-        gradcheck(&format!("{what} d/dinput"), input, shape, |x| {
-            loss(x, tensor(&targets, shape))
-        });
-        gradcheck(&format!("{what} d/dtarget"), &targets, shape, |y| {
-            loss(tensor(input, shape), y)
-        });
+        gradcheck_pair(what, ["input", "target"], input, &targets, shape, &loss);
     }
 
     /// The gradients with respect to the input, the targets and `var` (of any shape the loss
