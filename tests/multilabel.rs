@@ -298,7 +298,7 @@ mod properties {
         )
     }
 
-    fn values(tensor: Tensor<B, 2>) -> Vec<f64> {
+    fn values<const D: usize>(tensor: Tensor<B, D>) -> Vec<f64> {
         tensor.into_data().iter::<f64>().collect()
     }
 
@@ -327,6 +327,20 @@ mod properties {
     /// The loss of one configuration, per element (or per sample) and reduced.
     type Loss<'a> = Box<dyn Fn(&[f64], &[f64]) -> (Vec<f64>, f64) + 'a>;
 
+    /// The [`Loss`] of a built loss: its `forward_no_reduction` and its `forward`.
+    macro_rules! loss {
+        ($loss:expr) => {{
+            let loss = $loss;
+            Box::new(move |x: &[f64], y: &[f64]| {
+                let none = values(loss.forward_no_reduction(tensor(x), tensor(y)));
+                (
+                    none,
+                    loss.forward(tensor(x), tensor(y)).into_scalar() as f64,
+                )
+            }) as Loss
+        }};
+    }
+
     fn losses() -> Vec<(String, Loss<'static>)> {
         let mut all: Vec<(String, Loss)> = Vec::new();
         for (alpha, gamma) in [(Some(0.25), 2.0), (None, 0.0), (Some(0.75), 0.5)] {
@@ -334,16 +348,7 @@ mod properties {
                 .with_alpha(alpha)
                 .with_gamma(gamma)
                 .init::<B>(&Default::default());
-            all.push((
-                format!("focal alpha {alpha:?} gamma {gamma}"),
-                Box::new(move |x, y| {
-                    let none = values(loss.forward_no_reduction(tensor(x), tensor(y)));
-                    (
-                        none,
-                        loss.forward(tensor(x), tensor(y)).into_scalar() as f64,
-                    )
-                }),
-            ));
+            all.push((format!("focal alpha {alpha:?} gamma {gamma}"), loss!(loss)));
         }
         for detach in [true, false] {
             for clip in [0.05, 0.0] {
@@ -351,33 +356,11 @@ mod properties {
                     .with_clip(clip)
                     .with_detach_focal_weight(detach)
                     .init::<B>(&Default::default());
-                all.push((
-                    format!("ASL clip {clip} detach {detach}"),
-                    Box::new(move |x, y| {
-                        let none = values(loss.forward_no_reduction(tensor(x), tensor(y)));
-                        (
-                            none,
-                            loss.forward(tensor(x), tensor(y)).into_scalar() as f64,
-                        )
-                    }),
-                ));
+                all.push((format!("ASL clip {clip} detach {detach}"), loss!(loss)));
             }
         }
         let loss = ZlprLossConfig::new().init::<B>(&Default::default());
-        all.push((
-            "ZLPR".to_string(),
-            Box::new(move |x, y| {
-                let none: Vec<f64> = loss
-                    .forward_no_reduction(tensor(x), tensor(y))
-                    .into_data()
-                    .iter::<f64>()
-                    .collect();
-                (
-                    none,
-                    loss.forward(tensor(x), tensor(y)).into_scalar() as f64,
-                )
-            }),
-        ));
+        all.push(("ZLPR".to_string(), loss!(loss)));
         all
     }
 
