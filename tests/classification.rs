@@ -18,17 +18,23 @@ use serde_json::Value;
 // Fixture replay
 // ---------------------------------------------------------------------------------------------
 
+/// Replays `loss(reduction).forward(input, target)` against class indices `(N, d1, ..)`, whose
+/// `Mean` is 0 where every target is the case's `ignore_index` (PyTorch: NaN).
+macro_rules! replay_class_indices {
+    ($case:ident, $device:ident, $loss:ident) => {
+        let ignore_index = $case["options"]["ignore_index"].as_i64();
+        replay!($case, $device, |x| $loss.forward(
+            x.float::<D>("input"),
+            x.int::<DT>("target")
+        ); mean_over_nothing = all_targets_ignored($case, ignore_index));
+    };
+}
+
 replay_fixture!(fn cross_entropy: "cross_entropy", "input" => cross_entropy_case
     at [(2, 1), (3, 2), (4, 3), (5, 4)]);
 
 fn cross_entropy_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
-    let options = &case["options"];
-    let ignore_index = options["ignore_index"].as_i64();
-    let config = CrossEntropyLossConfig::new()
-        .with_weight(weight_option(&options["weight"]))
-        .with_ignore_index(ignore_index)
-        .with_label_smoothing(number(&options["label_smoothing"]) as f32)
-        .with_z_loss(number(&options["z_loss"]) as f32);
+    let config = cross_entropy_config(&case["options"]);
     let loss = |reduction| config.clone().with_reduction(reduction).init::<B>(device);
     if case["method"] == "probs" {
         replay!(case, device, |x| loss.forward_probs(
@@ -36,26 +42,28 @@ fn cross_entropy_case<B: Lane, const D: usize, const DT: usize>(case: &Value, de
             x.float::<D>("target")
         ) => DT; finite_target_gradients = true);
     } else {
-        replay!(case, device, |x| loss.forward(
-            x.float::<D>("input"),
-            x.int::<DT>("target")
-        ); mean_over_nothing = all_targets_ignored(case, ignore_index));
+        replay_class_indices!(case, device, loss);
     }
+}
+
+/// The cross entropy of a case's options (of the cross entropy or of Poly-1).
+fn cross_entropy_config(options: &Value) -> CrossEntropyLossConfig {
+    CrossEntropyLossConfig::new()
+        .with_weight(weight_option(&options["weight"]))
+        .with_ignore_index(options["ignore_index"].as_i64())
+        .with_label_smoothing(number(&options["label_smoothing"]) as f32)
+        .with_z_loss(number(&options["z_loss"]) as f32)
 }
 
 replay_fixture!(fn nll: "nll", "input" => nll_case at [(2, 1), (3, 2), (4, 3), (5, 4)]);
 
 fn nll_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
     let options = &case["options"];
-    let ignore_index = options["ignore_index"].as_i64();
     let config = NllLossConfig::new()
         .with_weight(weight_option(&options["weight"]))
-        .with_ignore_index(ignore_index);
+        .with_ignore_index(options["ignore_index"].as_i64());
     let loss = |reduction| config.clone().with_reduction(reduction).init::<B>(device);
-    replay!(case, device, |x| loss.forward(
-        x.float::<D>("input"),
-        x.int::<DT>("target")
-    ); mean_over_nothing = all_targets_ignored(case, ignore_index));
+    replay_class_indices!(case, device, loss);
 }
 
 elementwise_parity!(binary_cross_entropy, "bce", |options| {
@@ -78,39 +86,27 @@ replay_fixture!(fn softmax_focal: "softmax_focal_loss", "input" => softmax_focal
 
 fn softmax_focal_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
     let options = &case["options"];
-    let ignore_index = options["ignore_index"].as_i64();
     let config = SoftmaxFocalLossConfig::new()
         .with_alpha(weight_option(&options["alpha"]))
         .with_gamma(number(&options["gamma"]) as f32)
         .with_weight(weight_option(&options["weight"]))
-        .with_ignore_index(ignore_index);
+        .with_ignore_index(options["ignore_index"].as_i64());
     let loss = |reduction| config.clone().with_reduction(reduction).init::<B>(device);
-    replay!(case, device, |x| loss.forward(
-        x.float::<D>("input"),
-        x.int::<DT>("target")
-    ); mean_over_nothing = all_targets_ignored(case, ignore_index));
+    replay_class_indices!(case, device, loss);
 }
 
 replay_fixture!(fn poly: "poly_loss", "input" => poly_case at [(2, 1), (3, 2), (4, 3)]);
 
 fn poly_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
     let options = &case["options"];
-    let ignore_index = options["ignore_index"].as_i64();
-    let cross_entropy = CrossEntropyLossConfig::new()
-        .with_weight(weight_option(&options["weight"]))
-        .with_ignore_index(ignore_index)
-        .with_label_smoothing(number(&options["label_smoothing"]) as f32)
-        .with_z_loss(number(&options["z_loss"]) as f32);
+    let cross_entropy = cross_entropy_config(options);
     let loss = |reduction| {
         PolyLossConfig::new()
             .with_cross_entropy(cross_entropy.clone().with_reduction(reduction))
             .with_epsilon(number(&options["epsilon"]) as f32)
             .init::<B>(device)
     };
-    replay!(case, device, |x| loss.forward(
-        x.float::<D>("input"),
-        x.int::<DT>("target")
-    ); mean_over_nothing = all_targets_ignored(case, ignore_index));
+    replay_class_indices!(case, device, loss);
 }
 
 /// Values and logit gradients of two losses on the same `(N, C, d)` logits, within f32 rounding.
