@@ -151,6 +151,24 @@ mod gradients {
         });
     }
 
+    /// `check` of the loss `$config` builds with `$set(parameter)` and `reduction`, for every
+    /// parameter: a kink (SmoothL1's `beta`, Huber's `delta`) at `|x - y|` = the parameter.
+    macro_rules! check_kinked {
+        ($name:literal, $config:ident, $set:ident, $parameters:expr, $reduction:expr) => {
+            for parameter in $parameters {
+                let loss = $config::new()
+                    .$set(parameter)
+                    .with_reduction($reduction)
+                    .init::<B>(&Default::default());
+                check(
+                    &format!("{} {parameter} {:?}", $name, $reduction),
+                    &[0.0, parameter as f64],
+                    |x, y| loss.forward(x, y),
+                );
+            }
+        };
+    }
+
     crate::on_f64! {
         fn every_loss_every_option() {
             let device = Default::default();
@@ -167,28 +185,8 @@ mod gradients {
                 check(&format!("L1 {reduction:?}"), &[0.0], |x, y| {
                     l1.forward(x, y)
                 });
-                for beta in [0.0, 0.5, 1.0, 5.0] {
-                    let loss = SmoothL1LossConfig::new()
-                        .with_beta(beta)
-                        .with_reduction(reduction)
-                        .init::<B>(&device);
-                    check(
-                        &format!("SmoothL1 beta {beta} {reduction:?}"),
-                        &[0.0, beta as f64],
-                        |x, y| loss.forward(x, y),
-                    );
-                }
-                for delta in [0.5, 1.0, 3.0] {
-                    let loss = HuberLossConfig::new()
-                        .with_delta(delta)
-                        .with_reduction(reduction)
-                        .init::<B>(&device);
-                    check(
-                        &format!("Huber delta {delta} {reduction:?}"),
-                        &[0.0, delta as f64],
-                        |x, y| loss.forward(x, y),
-                    );
-                }
+                check_kinked!("SmoothL1 beta", SmoothL1LossConfig, with_beta, [0.0, 0.5, 1.0, 5.0], reduction);
+                check_kinked!("Huber delta", HuberLossConfig, with_delta, [0.5, 1.0, 3.0], reduction);
             }
         }
 
@@ -245,24 +243,15 @@ mod gradients {
                             .init::<B>(&device);
                         let what = format!("Gaussian full {full} eps {eps} {reduction:?}");
                         let forward = |x, y, v| loss.forward(x, y, v);
-                        check_gaussian(
-                            &format!("{what} var (3, 4)"),
-                            &uniform(12, 0.2, 3.0, 53),
-                            [3, 4],
-                            forward,
-                        );
-                        check_gaussian(
-                            &format!("{what} var (3, 1)"),
-                            &uniform(3, 0.2, 3.0, 54),
-                            [3, 1],
-                            forward,
-                        );
-                        check_gaussian(
-                            &format!("{what} var (1, 4)"),
-                            &uniform(4, 0.2, 3.0, 55),
-                            [1, 4],
-                            forward,
-                        );
+                        for (var_shape, seed) in [([3, 4], 53), ([3, 1], 54), ([1, 4], 55)] {
+                            let [rows, columns] = var_shape;
+                            check_gaussian(
+                                &format!("{what} var ({rows}, {columns})"),
+                                &uniform(rows * columns, 0.2, 3.0, seed),
+                                var_shape,
+                                forward,
+                            );
+                        }
                         check_gaussian(
                             &format!("{what} var (3)"),
                             &uniform(3, 0.2, 3.0, 56),
