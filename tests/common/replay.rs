@@ -5,8 +5,10 @@
 //!
 //! A loss call reads the case's tensors by their PyTorch argument names through [`Inputs`]
 //! (`x.float::<2>("input1")`, `x.int::<1>("target")`); [`replay!`](crate::replay) turns one
-//! such call into the reduced and the unreduced replay, and
-//! [`elementwise_parity!`](crate::elementwise_parity) does the whole test of an element-wise loss.
+//! such call into the reduced and the unreduced replay,
+//! [`replay_fixture!`](crate::replay_fixture) writes the test that replays every case of a
+//! fixture at its rank, and [`elementwise_parity!`](crate::elementwise_parity) does the whole
+//! test of an element-wise loss.
 
 use std::cell::RefCell;
 
