@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::ops::Range;
+use std::ops::{Add, Range};
 
 use approx::relative_eq;
 use burn::tensor::backend::AutodiffBackend;
@@ -59,17 +59,72 @@ fn assert_close(what: &str, actual: &[f32], expected: &[f32]) {
     }
 }
 
+/// What a micro-batch's forward pass returns: a [`LossSum`], or the pair of sums of a mixture
+/// of two means (distillation with hard labels), with the same four operations.
+trait PartSum<B: AutodiffBackend>: Clone {
+    type Normalizer: Clone + Add<Output = Self::Normalizer>;
+    /// The normaliser this part computed for itself.
+    fn own_normalizer(&self) -> Self::Normalizer;
+    /// The totals of a normaliser, one per mean, to compare.
+    fn totals(normalizer: &Self::Normalizer) -> Vec<f32>;
+    fn mean(self) -> Tensor<B, 1>;
+    fn mean_over(self, total: Self::Normalizer) -> Tensor<B, 1>;
+}
+
+impl<B: AutodiffBackend> PartSum<B> for LossSum<B> {
+    type Normalizer = Normalizer<B>;
+
+    fn own_normalizer(&self) -> Normalizer<B> {
+        self.normalizer.clone()
+    }
+
+    fn totals(normalizer: &Normalizer<B>) -> Vec<f32> {
+        values::<B, 1>(normalizer.total().inner())
+    }
+
+    fn mean(self) -> Tensor<B, 1> {
+        LossSum::mean(self)
+    }
+
+    fn mean_over(self, total: Normalizer<B>) -> Tensor<B, 1> {
+        LossSum::mean_over(self, total)
+    }
+}
+
+impl<B: AutodiffBackend> PartSum<B> for DistillationLossSum<B> {
+    type Normalizer = DistillationNormalizer<B>;
+
+    fn own_normalizer(&self) -> DistillationNormalizer<B> {
+        self.normalizer()
+    }
+
+    fn totals(normalizer: &DistillationNormalizer<B>) -> Vec<f32> {
+        [&normalizer.distillation, &normalizer.hard]
+            .into_iter()
+            .flat_map(|part| values::<B, 1>(part.total().inner()))
+            .collect()
+    }
+
+    fn mean(self) -> Tensor<B, 1> {
+        DistillationLossSum::mean(self)
+    }
+
+    fn mean_over(self, total: DistillationNormalizer<B>) -> Tensor<B, 1> {
+        DistillationLossSum::mean_over(self, total)
+    }
+}
+
 /// The whole batch's loss and the gradient of each of `inputs`, against the same from the
-/// micro-batches: `part(rows, inputs)` is a micro-batch's `LossSum`, `normalizer(rows)` its
-/// normaliser from the targets alone (to check it against `forward_sum`'s).
+/// micro-batches: `part(rows, inputs)` is a micro-batch's sum (a [`PartSum`]),
+/// `normalizer(rows)` its normaliser from the targets alone (to check it against the sum's own).
 /// Returns the whole batch's loss and the mean of the micro-batches' own means, for the caller
 /// to compare.
-fn check_accumulation<B: AutodiffBackend, const N: usize>(
+fn check_accumulation<B: AutodiffBackend, S: PartSum<B>, const N: usize>(
     what: &str,
     inputs: [Tensor<B, 2>; N],
     whole: impl Fn(&[Tensor<B, 2>; N]) -> Tensor<B, 1>,
-    part: impl Fn(Range<usize>, &[Tensor<B, 2>; N]) -> LossSum<B>,
-    normalizer: impl Fn(Range<usize>) -> Normalizer<B>,
+    part: impl Fn(Range<usize>, &[Tensor<B, 2>; N]) -> S,
+    normalizer: impl Fn(Range<usize>) -> S::Normalizer,
 ) -> (f32, f32) {
     let inputs = inputs.map(|input| input.require_grad());
     let whole_value = whole(&inputs);
@@ -89,8 +144,8 @@ fn check_accumulation<B: AutodiffBackend, const N: usize>(
     let mut accumulated: [Option<Tensor<B::InnerBackend, 2>>; N] = [const { None }; N];
     for rows in PARTS {
         let sum = part(rows.clone(), &inputs);
-        let own_total = values::<B, 1>(sum.normalizer.total().inner());
-        let from_targets = values::<B, 1>(normalizer(rows.clone()).total().inner());
+        let own_total = S::totals(&sum.own_normalizer());
+        let from_targets = S::totals(&normalizer(rows.clone()));
         assert_eq!(own_total, from_targets, "{what} {rows:?}: normaliser");
         mean_of_means += sum.clone().mean().into_scalar().elem::<f32>() / PARTS.len() as f32;
         let part_value = sum.mean_over(total.clone());
@@ -120,6 +175,58 @@ fn check_accumulation<B: AutodiffBackend, const N: usize>(
     (expected_value, mean_of_means)
 }
 
+/// [`check_accumulation`] of `$loss.$forward(..)` on the whole batch against `$loss.$sum(..)` on
+/// each micro-batch, every argument cut to the micro-batch's rows: the `[..]` inputs
+/// differentiated, the ones after them (targets, a teacher) constants. The micro-batch's
+/// normaliser comes from its rows of the targets (`normalizer of targets`: `$loss.normalizer`)
+/// or is a count of elements (`N per row on device`).
+macro_rules! check_rows {
+    (
+        $what:literal,
+        $loss:ident.$forward:ident / $sum:ident([$($input:ident),+] $(, $constant:ident)*),
+        normalizer of $targets:ident $(,)?
+    ) => {
+        check_rows!(@ $what, $loss.$forward / $sum([$($input),+] $(, $constant)*),
+            |rows: Range<usize>| $loss.normalizer($targets.clone().slice(rows)))
+    };
+    (
+        $what:literal,
+        $loss:ident.$forward:ident / $sum:ident([$($input:ident),+] $(, $constant:ident)*),
+        $per_row:tt per row on $device:ident $(,)?
+    ) => {
+        check_rows!(@ $what, $loss.$forward / $sum([$($input),+] $(, $constant)*),
+            |rows: Range<usize>| Normalizer::elements(rows.len() * $per_row, $device))
+    };
+    (
+        @ $what:literal,
+        $loss:ident.$forward:ident / $sum:ident([$($input:ident),+] $(, $constant:ident)*),
+        $normalizer:expr
+    ) => {
+        check_accumulation(
+            $what,
+            [$($input),+],
+            |[$($input),+]| $loss.$forward($($input.clone(),)+ $($constant.clone()),*),
+            |rows, [$($input),+]| {
+                $loss.$sum(
+                    $($input.clone().slice(rows.clone()),)+
+                    $($constant.clone().slice(rows.clone())),*
+                )
+            },
+            $normalizer,
+        )
+    };
+}
+
+/// The plain mean of the micro-batches' own means must differ from the whole batch's mean, or
+/// the case could not tell a micro-batch's normaliser from the whole batch's.
+#[track_caller]
+fn assert_means_differ((whole, mean_of_means): (f32, f32)) {
+    assert!(
+        (mean_of_means - whole).abs() > 1e-2 * whole.abs(),
+        "the plain mean of means {mean_of_means} should differ from {whole}"
+    );
+}
+
 /// Cross entropy with class weights, ignored targets, label smoothing and z-loss: the weighted
 /// mean over non-ignored targets, whose denominator differs from micro-batch to micro-batch.
 fn cross_entropy_with_weights_and_ignored_targets<B: AutodiffBackend>(device: &B::Device) {
@@ -128,23 +235,10 @@ fn cross_entropy_with_weights_and_ignored_targets<B: AutodiffBackend>(device: &B
         .with_label_smoothing(0.1)
         .with_z_loss(1e-2)
         .init::<B>(device);
-    let targets = targets::<B>(device);
-    let (whole, mean_of_means) = check_accumulation(
-        "cross entropy",
-        [floats::<B, 2>([ROWS, CLASSES], 1, device)],
-        |[logits]| loss.forward(logits.clone(), targets.clone()),
-        |rows, [logits]| {
-            loss.forward_sum(
-                logits.clone().slice(rows.clone()),
-                targets.clone().slice(rows),
-            )
-        },
-        |rows| loss.normalizer(targets.clone().slice(rows)),
-    );
-    assert!(
-        (mean_of_means - whole).abs() > 1e-2 * whole.abs(),
-        "the plain mean of means {mean_of_means} should differ from {whole}"
-    );
+    let (logits, targets) = (floats::<B, 2>([ROWS, CLASSES], 1, device), targets(device));
+    let means = check_rows!("cross entropy", loss.forward / forward_sum([logits], targets),
+        normalizer of targets);
+    assert_means_differ(means);
 }
 
 /// NLL with class weights and ignored targets.
@@ -152,19 +246,8 @@ fn nll_with_weights_and_ignored_targets<B: AutodiffBackend>(device: &B::Device) 
     let loss = NllLossConfig::new()
         .with_weight(Some(vec![1.0, 0.25, 2.0, 1.5]))
         .init::<B>(device);
-    let targets = targets::<B>(device);
-    check_accumulation(
-        "nll",
-        [floats::<B, 2>([ROWS, CLASSES], 2, device)],
-        |[log_probs]| loss.forward(log_probs.clone(), targets.clone()),
-        |rows, [log_probs]| {
-            loss.forward_sum(
-                log_probs.clone().slice(rows.clone()),
-                targets.clone().slice(rows),
-            )
-        },
-        |rows| loss.normalizer(targets.clone().slice(rows)),
-    );
+    let (log_probs, targets) = (floats::<B, 2>([ROWS, CLASSES], 2, device), targets(device));
+    check_rows!("nll", loss.forward / forward_sum([log_probs], targets), normalizer of targets);
 }
 
 /// BCE with logits with `weight` and `pos_weight`: the mean over elements, micro-batches of
@@ -177,18 +260,9 @@ fn bce_with_logits_with_weights<B: AutodiffBackend>(device: &B::Device) {
     let targets = floats::<B, 2>([ROWS, CLASSES], 3, device)
         .abs()
         .clamp_max(1.0);
-    check_accumulation(
-        "bce with logits",
-        [floats::<B, 2>([ROWS, CLASSES], 4, device), targets],
-        |[logits, targets]| loss.forward(logits.clone(), targets.clone()),
-        |rows, [logits, targets]| {
-            loss.forward_sum(
-                logits.clone().slice(rows.clone()),
-                targets.clone().slice(rows),
-            )
-        },
-        |rows| Normalizer::elements(rows.len() * CLASSES, device),
-    );
+    let logits = floats::<B, 2>([ROWS, CLASSES], 4, device);
+    check_rows!("bce with logits", loss.forward / forward_sum([logits, targets]),
+        CLASSES per row on device);
 }
 
 /// Fused linear cross entropy with weights and ignored targets: hidden states, projection and
@@ -227,21 +301,9 @@ fn fused_linear_cross_entropy_with_weights<B: AutodiffBackend>(device: &B::Devic
 /// MSE (an element-wise loss through the shared assembly): micro-batches of uneven sizes.
 fn mse_over_uneven_micro_batches<B: AutodiffBackend>(device: &B::Device) {
     let loss = MseLossConfig::new().init::<B>(device);
-    check_accumulation(
-        "mse",
-        [
-            floats::<B, 2>([ROWS, CLASSES], 8, device),
-            floats::<B, 2>([ROWS, CLASSES], 9, device),
-        ],
-        |[input, target]| loss.forward(input.clone(), target.clone()),
-        |rows, [input, target]| {
-            loss.forward_sum(
-                input.clone().slice(rows.clone()),
-                target.clone().slice(rows),
-            )
-        },
-        |rows| Normalizer::elements(rows.len() * CLASSES, device),
-    );
+    let input = floats::<B, 2>([ROWS, CLASSES], 8, device);
+    let target = floats::<B, 2>([ROWS, CLASSES], 9, device);
+    check_rows!("mse", loss.forward / forward_sum([input, target]), CLASSES per row on device);
 }
 
 /// Every target ignored in every micro-batch: the mean over nothing is 0 with a zero gradient,
@@ -250,18 +312,9 @@ fn nothing_valid_anywhere<B: AutodiffBackend>(device: &B::Device) {
     let loss = CrossEntropyLossConfig::new().init::<B>(device);
     let ignored =
         Tensor::<B, 1, Int>::from_data(TensorData::new(vec![-100i64; ROWS], [ROWS]), device);
-    check_accumulation(
-        "cross entropy, every target ignored",
-        [floats::<B, 2>([ROWS, CLASSES], 10, device)],
-        |[logits]| loss.forward(logits.clone(), ignored.clone()),
-        |rows, [logits]| {
-            loss.forward_sum(
-                logits.clone().slice(rows.clone()),
-                ignored.clone().slice(rows),
-            )
-        },
-        |rows| loss.normalizer(ignored.clone().slice(rows)),
-    );
+    let logits = floats::<B, 2>([ROWS, CLASSES], 10, device);
+    check_rows!("cross entropy, every target ignored",
+        loss.forward / forward_sum([logits], ignored), normalizer of ignored);
 }
 
 /// The softmax focal loss and Poly-1 with class weights and ignored targets: cross entropy's
@@ -281,30 +334,11 @@ fn focal_and_poly_with_weights_and_ignored_targets<B: AutodiffBackend>(device: &
         .with_epsilon(2.0)
         .init::<B>(device);
     let targets = targets::<B>(device);
-    check_accumulation(
-        "softmax focal",
-        [floats::<B, 2>([ROWS, CLASSES], 7, device)],
-        |[logits]| focal.forward(logits.clone(), targets.clone()),
-        |rows, [logits]| {
-            focal.forward_sum(
-                logits.clone().slice(rows.clone()),
-                targets.clone().slice(rows),
-            )
-        },
-        |rows| focal.normalizer(targets.clone().slice(rows)),
-    );
-    check_accumulation(
-        "poly-1",
-        [floats::<B, 2>([ROWS, CLASSES], 8, device)],
-        |[logits]| poly.forward(logits.clone(), targets.clone()),
-        |rows, [logits]| {
-            poly.forward_sum(
-                logits.clone().slice(rows.clone()),
-                targets.clone().slice(rows),
-            )
-        },
-        |rows| poly.normalizer(targets.clone().slice(rows)),
-    );
+    let logits = floats::<B, 2>([ROWS, CLASSES], 7, device);
+    check_rows!("softmax focal", focal.forward / forward_sum([logits], targets),
+        normalizer of targets);
+    let logits = floats::<B, 2>([ROWS, CLASSES], 8, device);
+    check_rows!("poly-1", poly.forward / forward_sum([logits], targets), normalizer of targets);
 }
 
 /// The distillation term (the student differentiated, the teacher a constant) and the
@@ -314,34 +348,39 @@ fn distillation_and_js_div<B: AutodiffBackend>(device: &B::Device) {
         .with_temperature(3.0)
         .init::<B>(device);
     let teacher = floats::<B, 2>([ROWS, CLASSES], 9, device);
-    check_accumulation(
-        "distillation",
-        [floats::<B, 2>([ROWS, CLASSES], 10, device)],
-        |[student]| distillation.forward(student.clone(), teacher.clone()),
-        |rows, [student]| {
-            distillation.forward_sum(
-                student.clone().slice(rows.clone()),
-                teacher.clone().slice(rows),
-            )
-        },
-        |rows| Normalizer::elements(rows.len(), device),
-    );
+    let student = floats::<B, 2>([ROWS, CLASSES], 10, device);
+    check_rows!("distillation", distillation.forward / forward_sum([student], teacher),
+        1 per row on device);
     let js_div = JsDivLossConfig::new().init::<B>(device);
-    check_accumulation(
-        "jensen-shannon",
-        [
-            floats::<B, 2>([ROWS, CLASSES], 11, device),
-            floats::<B, 2>([ROWS, CLASSES], 12, device),
-        ],
-        |[p, q]| js_div.forward(p.clone(), q.clone()),
-        |rows, [p, q]| js_div.forward_sum(p.clone().slice(rows.clone()), q.clone().slice(rows)),
-        |rows| Normalizer::elements(rows.len(), device),
+    let (p, q) = (
+        floats::<B, 2>([ROWS, CLASSES], 11, device),
+        floats::<B, 2>([ROWS, CLASSES], 12, device),
     );
+    check_rows!("jensen-shannon", js_div.forward / forward_sum([p, q]), 1 per row on device);
+}
+
+/// Distillation mixed with the hard-label cross entropy under class weights, ignored targets and
+/// label smoothing: two means with different normalisers (every position for the distillation
+/// term, the weight of the non-ignored targets for the cross entropy), weighted by `α`.
+fn distillation_with_hard_labels<B: AutodiffBackend>(device: &B::Device) {
+    let loss = DistillationLossConfig::new()
+        .with_temperature(2.0)
+        .with_alpha(0.3)
+        .with_weight(Some(vec![0.5, 2.0, 1.0, 3.0]))
+        .with_label_smoothing(0.1)
+        .init::<B>(device);
+    let teacher = floats::<B, 2>([ROWS, CLASSES], 13, device);
+    let (student, targets) = (floats::<B, 2>([ROWS, CLASSES], 14, device), targets(device));
+    let means = check_rows!("distillation with hard labels",
+        loss.forward_with_targets / forward_with_targets_sum([student], teacher, targets),
+        normalizer of targets);
+    assert_means_differ(means);
 }
 
 on_every_backend!(
     focal_and_poly_with_weights_and_ignored_targets,
     distillation_and_js_div,
+    distillation_with_hard_labels,
     cross_entropy_with_weights_and_ignored_targets,
     nll_with_weights_and_ignored_targets,
     bce_with_logits_with_weights,

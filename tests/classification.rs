@@ -18,14 +18,23 @@ use serde_json::Value;
 // Fixture replay
 // ---------------------------------------------------------------------------------------------
 
+/// Replays `loss(reduction).forward(input, target)` against class indices `(N, d1, ..)`, whose
+/// `Mean` is 0 where every target is the case's `ignore_index` (PyTorch: NaN).
+macro_rules! replay_class_indices {
+    ($case:ident, $device:ident, $loss:ident) => {
+        let ignore_index = $case["options"]["ignore_index"].as_i64();
+        replay!($case, $device, |x| $loss.forward(
+            x.float::<D>("input"),
+            x.int::<DT>("target")
+        ); mean_over_nothing = all_targets_ignored($case, ignore_index));
+    };
+}
+
+replay_fixture!(fn cross_entropy: "cross_entropy", "input" => cross_entropy_case
+    at [(2, 1), (3, 2), (4, 3), (5, 4)]);
+
 fn cross_entropy_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
-    let options = &case["options"];
-    let ignore_index = options["ignore_index"].as_i64();
-    let config = CrossEntropyLossConfig::new()
-        .with_weight(weight_option(&options["weight"]))
-        .with_ignore_index(ignore_index)
-        .with_label_smoothing(number(&options["label_smoothing"]) as f32)
-        .with_z_loss(number(&options["z_loss"]) as f32);
+    let config = cross_entropy_config(&case["options"]);
     let loss = |reduction| config.clone().with_reduction(reduction).init::<B>(device);
     if case["method"] == "probs" {
         replay!(case, device, |x| loss.forward_probs(
@@ -33,38 +42,28 @@ fn cross_entropy_case<B: Lane, const D: usize, const DT: usize>(case: &Value, de
             x.float::<D>("target")
         ) => DT; finite_target_gradients = true);
     } else {
-        replay!(case, device, |x| loss.forward(
-            x.float::<D>("input"),
-            x.int::<DT>("target")
-        ); mean_over_nothing = all_targets_ignored(case, ignore_index));
+        replay_class_indices!(case, device, loss);
     }
 }
 
-fn cross_entropy<B: Lane>(device: &B::Device) {
-    for case in cases(&load_fixture("cross_entropy")) {
-        by_rank!(input_rank(case) => cross_entropy_case::<B>(case, device)
-            at [(2, 1), (3, 2), (4, 3), (5, 4)]);
-    }
+/// The cross entropy of a case's options (of the cross entropy or of Poly-1).
+fn cross_entropy_config(options: &Value) -> CrossEntropyLossConfig {
+    CrossEntropyLossConfig::new()
+        .with_weight(weight_option(&options["weight"]))
+        .with_ignore_index(options["ignore_index"].as_i64())
+        .with_label_smoothing(number(&options["label_smoothing"]) as f32)
+        .with_z_loss(number(&options["z_loss"]) as f32)
 }
+
+replay_fixture!(fn nll: "nll", "input" => nll_case at [(2, 1), (3, 2), (4, 3), (5, 4)]);
 
 fn nll_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
     let options = &case["options"];
-    let ignore_index = options["ignore_index"].as_i64();
     let config = NllLossConfig::new()
         .with_weight(weight_option(&options["weight"]))
-        .with_ignore_index(ignore_index);
+        .with_ignore_index(options["ignore_index"].as_i64());
     let loss = |reduction| config.clone().with_reduction(reduction).init::<B>(device);
-    replay!(case, device, |x| loss.forward(
-        x.float::<D>("input"),
-        x.int::<DT>("target")
-    ); mean_over_nothing = all_targets_ignored(case, ignore_index));
-}
-
-fn nll<B: Lane>(device: &B::Device) {
-    for case in cases(&load_fixture("nll")) {
-        by_rank!(input_rank(case) => nll_case::<B>(case, device)
-            at [(2, 1), (3, 2), (4, 3), (5, 4)]);
-    }
+    replay_class_indices!(case, device, loss);
 }
 
 elementwise_parity!(binary_cross_entropy, "bce", |options| {
@@ -82,53 +81,32 @@ elementwise_parity!(
 elementwise_parity!(kl_div, "kl_div", |options| KlDivLossConfig::new()
     .with_log_target(options["log_target"].as_bool().expect("log_target")));
 
+replay_fixture!(fn softmax_focal: "softmax_focal_loss", "input" => softmax_focal_case
+    at [(2, 1), (3, 2), (4, 3)]);
+
 fn softmax_focal_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
     let options = &case["options"];
-    let ignore_index = options["ignore_index"].as_i64();
     let config = SoftmaxFocalLossConfig::new()
         .with_alpha(weight_option(&options["alpha"]))
         .with_gamma(number(&options["gamma"]) as f32)
         .with_weight(weight_option(&options["weight"]))
-        .with_ignore_index(ignore_index);
+        .with_ignore_index(options["ignore_index"].as_i64());
     let loss = |reduction| config.clone().with_reduction(reduction).init::<B>(device);
-    replay!(case, device, |x| loss.forward(
-        x.float::<D>("input"),
-        x.int::<DT>("target")
-    ); mean_over_nothing = all_targets_ignored(case, ignore_index));
+    replay_class_indices!(case, device, loss);
 }
 
-fn softmax_focal<B: Lane>(device: &B::Device) {
-    for case in cases(&load_fixture("softmax_focal_loss")) {
-        by_rank!(input_rank(case) => softmax_focal_case::<B>(case, device)
-            at [(2, 1), (3, 2), (4, 3)]);
-    }
-}
+replay_fixture!(fn poly: "poly_loss", "input" => poly_case at [(2, 1), (3, 2), (4, 3)]);
 
 fn poly_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
     let options = &case["options"];
-    let ignore_index = options["ignore_index"].as_i64();
-    let cross_entropy = CrossEntropyLossConfig::new()
-        .with_weight(weight_option(&options["weight"]))
-        .with_ignore_index(ignore_index)
-        .with_label_smoothing(number(&options["label_smoothing"]) as f32)
-        .with_z_loss(number(&options["z_loss"]) as f32);
+    let cross_entropy = cross_entropy_config(options);
     let loss = |reduction| {
         PolyLossConfig::new()
             .with_cross_entropy(cross_entropy.clone().with_reduction(reduction))
             .with_epsilon(number(&options["epsilon"]) as f32)
             .init::<B>(device)
     };
-    replay!(case, device, |x| loss.forward(
-        x.float::<D>("input"),
-        x.int::<DT>("target")
-    ); mean_over_nothing = all_targets_ignored(case, ignore_index));
-}
-
-fn poly<B: Lane>(device: &B::Device) {
-    for case in cases(&load_fixture("poly_loss")) {
-        by_rank!(input_rank(case) => poly_case::<B>(case, device)
-            at [(2, 1), (3, 2), (4, 3)]);
-    }
+    replay_class_indices!(case, device, loss);
 }
 
 /// Values and logit gradients of two losses on the same `(N, C, d)` logits, within f32 rounding.
@@ -462,7 +440,9 @@ mod gradients {
 
     use super::common::F64Autodiff as B;
     use super::common::REDUCTIONS;
-    use super::common::gradcheck::{gradcheck, indices, probability_rows, tensor, uniform};
+    use super::common::gradcheck::{
+        gradcheck, gradcheck_pair, indices, probability_rows, tensor, uniform,
+    };
 
     crate::on_f64! {
         fn cross_entropy_class_indices() {
@@ -588,12 +568,9 @@ mod gradients {
                         .with_reduction(reduction)
                         .init::<B>(&Default::default());
                     let what = format!("BCE {weight:?} {reduction:?}");
-                    gradcheck(&format!("{what} d/dprobs"), &probs, [2, 4], |x| {
-                        loss.forward(x, tensor(&targets, [2, 4]))
-                    });
-                    gradcheck(&format!("{what} d/dtargets"), &targets, [2, 4], |y| {
-                        loss.forward(tensor(&probs, [2, 4]), y)
-                    });
+                    gradcheck_pair(&what, ["probs", "targets"], &probs, &targets, [2, 4],
+                        |x, y| loss.forward(x, y)
+                    );
                 }
             }
         }
@@ -608,12 +585,9 @@ mod gradients {
                         .with_pos_weight(pos_weight.clone())
                         .init::<B>(&Default::default());
                     let what = format!("BCE-with-logits {weight:?} {pos_weight:?}");
-                    gradcheck(&format!("{what} d/dlogits"), &logits, [2, 4], |x| {
-                        loss.forward(x, tensor(&targets, [2, 4]))
-                    });
-                    gradcheck(&format!("{what} d/dtargets"), &targets, [2, 4], |y| {
-                        loss.forward(tensor(&logits, [2, 4]), y)
-                    });
+                    gradcheck_pair(&what, ["logits", "targets"], &logits, &targets, [2, 4],
+                        |x, y| loss.forward(x, y)
+                    );
                     let upstream = tensor(&uniform(8, 0.5, 1.5, 12), [2, 4]);
                     gradcheck(&format!("{what} none"), &logits, [2, 4], |x| {
                         (loss.forward_no_reduction(x, tensor(&targets, [2, 4])) * upstream.clone())
@@ -637,12 +611,9 @@ mod gradients {
                         .with_reduction(reduction)
                         .init::<B>(&Default::default());
                     let what = format!("KL log_target {log_target} {reduction:?}");
-                    gradcheck(&format!("{what} d/dinput"), &log_q, [2, 4], |x| {
-                        loss.forward(x, tensor(target, [2, 4]))
-                    });
-                    gradcheck(&format!("{what} d/dtarget"), target, [2, 4], |t| {
-                        loss.forward(tensor(&log_q, [2, 4]), t)
-                    });
+                    gradcheck_pair(&what, ["input", "target"], &log_q, target, [2, 4],
+                        |x, y| loss.forward(x, y)
+                    );
                 }
             }
         }

@@ -4,8 +4,9 @@
 //! One table: each row is a config with every option set away from its default. Each row goes
 //! through `Config::save` / `Config::load` (a file) and `Display` / `Config::load_binary` (a
 //! string); the loaded config must print (`Debug`) exactly as the original, and saving it again
-//! must give the same JSON. A last test reads `src/` and fails if a `#[derive(Config)]` type is
-//! missing from the table.
+//! must give the same JSON. Infinite norm degrees, which JSON numbers cannot hold, have tests of
+//! their own. A last test reads `src/` and fails if a config type (`#[derive(Config)]` or a
+//! hand-written `impl Config`) is missing from the table.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -624,22 +625,81 @@ fn hand_written_json_loads() {
     assert!(SigmoidFocalLossConfig::load_binary(missing.as_bytes()).is_err());
 }
 
-/// JSON has no infinity: `serde_json` writes an infinite `p` (the max-norm distance) as `null`,
-/// which does not load back. Burn's `Config` derive passes no serde attributes through, so the
-/// field cannot be given a custom encoding; this pins the behaviour (an error on load, never a
-/// silently different distance) until it can.
+/// An infinite norm degree `p` (the max-norm distance, PyTorch's `p=inf`) round-trips: JSON has
+/// no infinity, so it is saved as the string `"inf"` (`serde_json` alone would write `null`,
+/// which does not load), while a finite `p` stays a number. Exact: the loaded `p` is the saved
+/// one to the bit.
 #[test]
-fn infinite_p_is_an_error_on_load_not_a_different_distance() {
-    let config = TripletMarginLossConfig::new().with_p(f32::INFINITY);
-    let json = config.to_string();
-    assert!(json.contains("\"p\": null"), "{json}");
-    assert!(TripletMarginLossConfig::load_binary(json.as_bytes()).is_err());
-
-    let distance = PairwiseDistance::new().with_p(f32::INFINITY);
-    assert!(PairwiseDistance::load_binary(distance.to_string().as_bytes()).is_err());
+fn norm_degrees_round_trip_through_json_infinity_included() {
+    /// `config` through a file and through a string, and its JSON's `p`.
+    fn check<C: Config + std::fmt::Display>(
+        name: &str,
+        config: C,
+        p: impl Fn(&C) -> f32,
+        json_p: &str,
+        dir: &Path,
+    ) {
+        let expected = p(&config);
+        let json = config.to_string();
+        assert!(json.contains(&format!("\"p\": {json_p}")), "{name}: {json}");
+        let file = dir.join(format!("{name}.json"));
+        config.save(&file).unwrap();
+        let from_file = C::load(&file).unwrap_or_else(|e| panic!("{name}: {e}\n{json}"));
+        let from_string = C::load_binary(json.as_bytes()).unwrap();
+        for loaded in [from_file, from_string] {
+            assert_eq!(p(&loaded).to_bits(), expected.to_bits(), "{name}: {json}");
+            assert_eq!(format!("{loaded:?}"), format!("{config:?}"));
+            assert_eq!(
+                loaded.to_string(),
+                json,
+                "{name}: JSON changed on a second save"
+            );
+        }
+    }
+    let dir = scratch_dir("norm-degree");
+    for (p, json_p) in [(f32::INFINITY, "\"inf\""), (1.0, "1.0"), (2.0, "2.0")] {
+        check(
+            "TripletMarginLossConfig",
+            TripletMarginLossConfig::new().with_p(p),
+            |config| config.p,
+            json_p,
+            &dir,
+        );
+        check(
+            "PairwiseDistance",
+            PairwiseDistance::new().with_p(p),
+            |distance| distance.p,
+            json_p,
+            &dir,
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
 }
 
-/// Every `#[derive(Config)]` type in `src/` has a row in the table.
+/// A hand-written norm degree: a number (with or without a fraction) or a string that
+/// `f32::from_str` reads; `null`, what `serde_json` writes for infinity, is an error rather
+/// than some default distance.
+#[test]
+fn hand_written_norm_degrees_load() {
+    let distance = |p: &str| {
+        PairwiseDistance::load_binary(format!(r#"{{ "p": {p}, "eps": 1e-6 }}"#).as_bytes())
+            .map(|distance| distance.p)
+    };
+    assert_eq!(distance("3").unwrap(), 3.0);
+    assert_eq!(distance("1.5").unwrap(), 1.5);
+    assert_eq!(distance(r#""inf""#).unwrap(), f32::INFINITY);
+    assert_eq!(distance(r#""Infinity""#).unwrap(), f32::INFINITY);
+    assert!(distance("null").is_err());
+    assert!(distance(r#""far""#).is_err());
+
+    let json = r#"{ "margin": 0.5, "p": "inf", "eps": 1e-6, "swap": true, "reduction": "Sum" }"#;
+    let config = TripletMarginLossConfig::load_binary(json.as_bytes()).unwrap();
+    assert_eq!(config.p, f32::INFINITY);
+    assert!(config.swap);
+}
+
+/// Every `#[derive(Config)]` type in `src/`, and every hand-written `impl Config`, has a row in
+/// the table.
 #[test]
 fn the_table_covers_every_config_in_src() {
     fn visit(dir: &Path, found: &mut BTreeSet<String>) {
@@ -652,6 +712,14 @@ fn the_table_covers_every_config_in_src() {
                 let mut lines = text.lines();
                 while let Some(line) = lines.next() {
                     let line = line.trim();
+                    // A hand-written config: `impl Config for Name {}`.
+                    if let Some(name) = line
+                        .strip_prefix("impl Config for ")
+                        .and_then(|rest| rest.split_whitespace().next())
+                    {
+                        found.insert(name.to_string());
+                        continue;
+                    }
                     if !(line.starts_with("#[derive(") && line.contains("Config")) {
                         continue;
                     }

@@ -78,32 +78,39 @@ fn nt_xent_views<B: Lane>(device: &B::Device) {
             let view_a = B::track(rows.clone().slice(0..half));
             let view_b = B::track(rows.slice(half..2 * half));
             let value = loss.forward_views(view_a.clone(), view_b.clone());
-            let expected = number(&case["expected"][key(reduction)]);
-            assert_scalar(
-                &format!("{name} views {}", key(reduction)),
-                value.to_data(),
-                expected,
-                F32,
-            );
-            if reduction == Reduction::BatchMean {
-                continue; // no gradient recorded
-            }
-            if let Some(gradients) = B::backward(value) {
+            let what = format!("{name} views");
+            assert_value_and_gradient::<B>(&what, case, reduction, value, |gradients| {
                 let gradient = |view: &burn::tensor::Tensor<B, 2>| {
-                    let data = B::grad(view, &gradients).expect("a gradient");
+                    let data = B::grad(view, gradients).expect("a gradient");
                     data.iter::<f64>().collect::<Vec<_>>()
                 };
                 let both = [gradient(&view_a), gradient(&view_b)].concat();
-                let actual = burn::tensor::TensorData::new(both, embeddings.shape.clone());
-                let expected = Array::from_json(&case["grads"][key(reduction)]["embeddings"]);
-                assert_close(
-                    &format!("{name} views grad[{}]", key(reduction)),
-                    actual,
-                    &expected,
-                    GRADIENT,
-                );
-            }
+                burn::tensor::TensorData::new(both, embeddings.shape.clone())
+            });
         }
+    }
+}
+
+/// Checks `value`, the loss of `case` under `reduction`, against PyTorch's, and, but for
+/// `BatchMean` (whose gradient the fixture does not record), the gradient of the embeddings that
+/// `embeddings_gradient` reads from the backward pass.
+fn assert_value_and_gradient<B: Lane>(
+    what: &str,
+    case: &Value,
+    reduction: Reduction,
+    value: burn::tensor::Tensor<B, 1>,
+    embeddings_gradient: impl FnOnce(&B::Gradients) -> burn::tensor::TensorData,
+) {
+    let key = key(reduction);
+    let expected = number(&case["expected"][key]);
+    assert_scalar(&format!("{what} {key}"), value.to_data(), expected, F32);
+    if reduction == Reduction::BatchMean {
+        return; // no gradient recorded
+    }
+    if let Some(gradients) = B::backward(value) {
+        let expected = Array::from_json(&case["grads"][key]["embeddings"]);
+        let actual = embeddings_gradient(&gradients);
+        assert_close(&format!("{what} grad[{key}]"), actual, &expected, GRADIENT);
     }
 }
 
@@ -129,26 +136,9 @@ fn nt_xent_without_positive_pairs<B: Lane>(device: &B::Device) {
             let embeddings = B::track(input("embeddings").float::<B, 2>(device));
             let labels = input("labels").int::<B, 1>(device);
             let value = loss.forward(embeddings.clone(), labels);
-            let expected = number(&case["expected"][key(reduction)]);
-            assert_scalar(
-                &format!("{name} {}", key(reduction)),
-                value.to_data(),
-                expected,
-                F32,
-            );
-            if reduction == Reduction::BatchMean {
-                continue; // no gradient recorded
-            }
-            if let Some(gradients) = B::backward(value) {
-                let gradient = B::grad(&embeddings, &gradients).expect("a gradient");
-                let expected = Array::from_json(&case["grads"][key(reduction)]["embeddings"]);
-                assert_close(
-                    &format!("{name} grad[{}]", key(reduction)),
-                    gradient,
-                    &expected,
-                    GRADIENT,
-                );
-            }
+            assert_value_and_gradient::<B>(name, case, reduction, value, |gradients| {
+                B::grad(&embeddings, gradients).expect("a gradient")
+            });
         }
         let loss = nt_xent_config(case, Reduction::Mean).init::<B>(device);
         let none = loss.forward_no_reduction(
@@ -282,57 +272,57 @@ mod gradients {
             .sum()
     }
 
-    crate::on_f64! {
-        fn nt_xent() {
-            let embeddings = uniform(18, -1.5, 1.5, 60);
+    /// The gradient of the loss `$config` builds (with its `temperature` and `reduction`) at
+    /// `embeddings`, for every label set and temperature: `forward` with every reduction, and
+    /// `forward_no_reduction` (the default reduction) under the upstream gradient
+    /// `upstream(label_set)` where there is one.
+    macro_rules! gradcheck_label_sets {
+        ($name:literal, $config:ident, $embeddings:expr, $temperatures:expr, $upstream:expr) => {
+            let embeddings: &[f64] = $embeddings;
+            let upstream = $upstream;
             for label_set in LABEL_SETS {
-                for temperature in [0.07, 0.5, 2.0] {
+                for temperature in $temperatures {
+                    let config = $config::new().with_temperature(temperature);
                     for reduction in REDUCTIONS {
-                        let loss = NtXentLossConfig::new()
-                            .with_temperature(temperature)
+                        let loss = config
+                            .clone()
                             .with_reduction(reduction)
                             .init::<B>(&Default::default());
-                        let what = format!("NT-Xent {label_set:?} t {temperature} {reduction:?}");
-                        gradcheck(&what, &embeddings, SHAPE, |x| loss.forward(x, labels(label_set)));
+                        let what = format!("{} {label_set:?} t {temperature} {reduction:?}", $name);
+                        gradcheck(&what, embeddings, SHAPE, |x| {
+                            loss.forward(x, labels(label_set))
+                        });
                     }
-                    let loss = NtXentLossConfig::new()
-                        .with_temperature(temperature)
-                        .init::<B>(&Default::default());
-                    let pairs = positive_pairs(label_set);
-                    if pairs == 0 {
-                        continue; // an empty output (see `nt_xent_without_positive_pairs`)
-                    }
-                    let upstream = tensor(&uniform(pairs, 0.5, 1.5, 61), [pairs]);
-                    let what = format!("NT-Xent {label_set:?} t {temperature} none");
-                    gradcheck(&what, &embeddings, SHAPE, |x| {
+                    let Some(upstream) = upstream(label_set) else {
+                        continue;
+                    };
+                    let loss = config.init::<B>(&Default::default());
+                    let what = format!("{} {label_set:?} t {temperature} none", $name);
+                    gradcheck(&what, embeddings, SHAPE, |x| {
                         (loss.forward_no_reduction(x, labels(label_set)) * upstream.clone()).sum()
                     });
                 }
             }
+        };
+    }
+
+    crate::on_f64! {
+        fn nt_xent() {
+            // No positive pair: an empty output (see `nt_xent_without_positive_pairs`).
+            let upstream = |label_set: &[i64]| {
+                let pairs = positive_pairs(label_set);
+                (pairs > 0).then(|| tensor(&uniform(pairs, 0.5, 1.5, 61), [pairs]))
+            };
+            let embeddings = uniform(18, -1.5, 1.5, 60);
+            gradcheck_label_sets!("NT-Xent", NtXentLossConfig, &embeddings, [0.07, 0.5, 2.0],
+                upstream);
         }
 
         fn supcon() {
-            let embeddings = uniform(18, -1.5, 1.5, 62);
             let upstream = tensor(&uniform(6, 0.5, 1.5, 63), [6]);
-            for label_set in LABEL_SETS {
-                for temperature in [0.1, 0.5, 2.0] {
-                    for reduction in REDUCTIONS {
-                        let loss = SupConLossConfig::new()
-                            .with_temperature(temperature)
-                            .with_reduction(reduction)
-                            .init::<B>(&Default::default());
-                        let what = format!("SupCon {label_set:?} t {temperature} {reduction:?}");
-                        gradcheck(&what, &embeddings, SHAPE, |x| loss.forward(x, labels(label_set)));
-                    }
-                    let loss = SupConLossConfig::new()
-                        .with_temperature(temperature)
-                        .init::<B>(&Default::default());
-                    let what = format!("SupCon {label_set:?} t {temperature} none");
-                    gradcheck(&what, &embeddings, SHAPE, |x| {
-                        (loss.forward_no_reduction(x, labels(label_set)) * upstream.clone()).sum()
-                    });
-                }
-            }
+            let embeddings = uniform(18, -1.5, 1.5, 62);
+            gradcheck_label_sets!("SupCon", SupConLossConfig, &embeddings, [0.1, 0.5, 2.0],
+                |_: &[i64]| Some(upstream.clone()));
         }
 
         fn clip() {

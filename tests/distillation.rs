@@ -18,6 +18,9 @@ use serde_json::Value;
 // Fixture replay
 // ---------------------------------------------------------------------------------------------
 
+replay_fixture!(fn distillation: "distillation", "input" => distillation_case
+    at [(2, 1), (3, 2), (4, 3)]);
+
 fn distillation_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
     let options = &case["options"];
     let config = DistillationLossConfig::new()
@@ -42,12 +45,7 @@ fn distillation_case<B: Lane, const D: usize, const DT: usize>(case: &Value, dev
     }
 }
 
-fn distillation<B: Lane>(device: &B::Device) {
-    for case in cases(&load_fixture("distillation")) {
-        by_rank!(input_rank(case) => distillation_case::<B>(case, device)
-            at [(2, 1), (3, 2), (4, 3)]);
-    }
-}
+replay_fixture!(fn js_div: "js_div", "input" => js_div_case at [(2, 1), (3, 2), (4, 3)]);
 
 fn js_div_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &B::Device) {
     let loss = |reduction| {
@@ -59,13 +57,6 @@ fn js_div_case<B: Lane, const D: usize, const DT: usize>(case: &Value, device: &
         x.float::<D>("input"),
         x.float::<D>("target")
     ) => DT);
-}
-
-fn js_div<B: Lane>(device: &B::Device) {
-    for case in cases(&load_fixture("js_div")) {
-        by_rank!(input_rank(case) => js_div_case::<B>(case, device)
-            at [(2, 1), (3, 2), (4, 3)]);
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ mod common;
 
 use burn::tensor::Tensor;
 use burn_losses::*;
-use common::replay::{cases, rank};
+use common::replay::cases;
 use common::{Lane, load_fixture, number};
 use serde_json::Value;
 
@@ -32,6 +32,9 @@ fn cosine_embedding<B: Lane>(device: &B::Device) {
     }
 }
 
+replay_fixture!(fn margin_ranking: "margin_ranking", "input1" => margin_ranking_case
+    at [(1), (2), (3)]);
+
 fn margin_ranking_case<B: Lane, const D: usize>(case: &Value, device: &B::Device) {
     let config = MarginRankingLossConfig::new().with_margin(margin(case));
     let loss = |reduction| config.clone().with_reduction(reduction).init::<B>(device);
@@ -42,25 +45,14 @@ fn margin_ranking_case<B: Lane, const D: usize>(case: &Value, device: &B::Device
     ));
 }
 
-fn margin_ranking<B: Lane>(device: &B::Device) {
-    for case in cases(&load_fixture("margin_ranking")) {
-        by_rank!(rank(case, "input1") => margin_ranking_case::<B>(case, device)
-            at [(1), (2), (3)]);
-    }
-}
+replay_fixture!(fn hinge_embedding: "hinge_embedding", "input" => hinge_embedding_case
+    at [(1), (2), (3)]);
 
 fn hinge_embedding_case<B: Lane, const D: usize>(case: &Value, device: &B::Device) {
     let config = HingeEmbeddingLossConfig::new().with_margin(margin(case));
     let loss = |reduction| config.clone().with_reduction(reduction).init::<B>(device);
     replay!(case, device, |x| loss
         .forward(x.float::<D>("input"), x.float::<D>("target")));
-}
-
-fn hinge_embedding<B: Lane>(device: &B::Device) {
-    for case in cases(&load_fixture("hinge_embedding")) {
-        by_rank!(rank(case, "input") => hinge_embedding_case::<B>(case, device)
-            at [(1), (2), (3)]);
-    }
 }
 
 fn triplet_margin<B: Lane>(device: &B::Device) {
@@ -212,6 +204,16 @@ mod gradients {
         }
     }
 
+    /// The loss `$config` builds with `margin` and `reduction`.
+    macro_rules! margin_loss {
+        ($config:ident, $margin:expr, $reduction:expr) => {
+            $config::new()
+                .with_margin($margin)
+                .with_reduction($reduction)
+                .init::<B>(&device())
+        };
+    }
+
     crate::on_f64! {
         fn triplet_margin_golden_values() {
             let [anchor, positive, negative] = golden_triplet();
@@ -240,10 +242,7 @@ mod gradients {
             let upstream = tensor(&uniform(4, 0.5, 1.5, 103), [4]);
             for margin in [0.0, 0.5, -0.5] {
                 for reduction in REDUCTIONS {
-                    let loss = CosineEmbeddingLossConfig::new()
-                        .with_margin(margin)
-                        .with_reduction(reduction)
-                        .init::<B>(&device());
+                    let loss = margin_loss!(CosineEmbeddingLossConfig, margin, reduction);
                     let what = format!("cosine margin {margin} {reduction:?}");
                     gradcheck(&format!("{what} d/dx1"), &x1, [4, 3], |x| {
                         loss.forward(x, tensor(&x2, [4, 3]), y.clone())
@@ -252,9 +251,7 @@ mod gradients {
                         loss.forward(tensor(&x1, [4, 3]), x, y.clone())
                     });
                 }
-                let loss = CosineEmbeddingLossConfig::new()
-                    .with_margin(margin)
-                    .init::<B>(&device());
+                let loss = margin_loss!(CosineEmbeddingLossConfig, margin, Reduction::default());
                 gradcheck(&format!("cosine margin {margin} none"), &x1, [4, 3], |x| {
                     (loss.forward_no_reduction(x, tensor(&x2, [4, 3]), y.clone()) * upstream.clone())
                         .sum()
@@ -269,10 +266,7 @@ mod gradients {
             let upstream = tensor(&uniform(8, 0.5, 1.5, 114), [2, 4]);
             for margin in [0.0, 0.5, -0.3] {
                 for reduction in REDUCTIONS {
-                    let loss = MarginRankingLossConfig::new()
-                        .with_margin(margin)
-                        .with_reduction(reduction)
-                        .init::<B>(&device());
+                    let loss = margin_loss!(MarginRankingLossConfig, margin, reduction);
                     let what = format!("margin ranking {margin} {reduction:?}");
                     gradcheck(&format!("{what} d/dx1"), &x1, [2, 4], |x| {
                         loss.forward(x, tensor(&x2, [2, 4]), tensor(&y, [2, 4]))
@@ -284,9 +278,7 @@ mod gradients {
                         loss.forward(tensor(&x1, [2, 4]), tensor(&x2, [2, 4]), t)
                     });
                 }
-                let loss = MarginRankingLossConfig::new()
-                    .with_margin(margin)
-                    .init::<B>(&device());
+                let loss = margin_loss!(MarginRankingLossConfig, margin, Reduction::default());
                 gradcheck(&format!("margin ranking {margin} none"), &x1, [8], |x| {
                     let losses = loss.forward_no_reduction(
                         x.reshape([2, 4]),
@@ -307,10 +299,7 @@ mod gradients {
             let upstream = tensor(&uniform(10, 0.5, 1.5, 122), [2, 5]);
             for margin in [1.0, 0.5, -2.0] {
                 for reduction in REDUCTIONS {
-                    let loss = HingeEmbeddingLossConfig::new()
-                        .with_margin(margin)
-                        .with_reduction(reduction)
-                        .init::<B>(&device());
+                    let loss = margin_loss!(HingeEmbeddingLossConfig, margin, reduction);
                     gradcheck(
                         &format!("hinge margin {margin} {reduction:?}"),
                         &x,
@@ -318,9 +307,7 @@ mod gradients {
                         |x| loss.forward(x, y.clone()),
                     );
                 }
-                let loss = HingeEmbeddingLossConfig::new()
-                    .with_margin(margin)
-                    .init::<B>(&device());
+                let loss = margin_loss!(HingeEmbeddingLossConfig, margin, Reduction::default());
                 gradcheck(&format!("hinge margin {margin} none"), &x, [2, 5], |x| {
                     (loss.forward_no_reduction(x, y.clone()) * upstream.clone()).sum()
                 });

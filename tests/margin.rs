@@ -121,11 +121,24 @@ mod empty_batch {
 
     type B = NdArray;
 
-    #[track_caller]
-    fn check(unreduced: Tensor<B, 1>, sum: Tensor<B, 1>, mean: Tensor<B, 1>) {
-        assert_eq!(unreduced.dims(), [0]);
-        assert_eq!(sum.into_scalar(), 0.0);
-        assert!(mean.into_scalar().is_nan());
+    /// The loss `config` builds of an empty batch `(input, target)`: no unreduced loss, a sum of
+    /// 0 and a NaN mean.
+    macro_rules! check {
+        ($config:expr, $input:expr, $target:expr) => {
+            let config = $config;
+            let loss = |reduction| {
+                config
+                    .clone()
+                    .with_reduction(reduction)
+                    .init::<B>(&Default::default())
+            };
+            let unreduced = loss(Reduction::Mean).forward_no_reduction($input, $target);
+            assert_eq!(unreduced.shape().num_elements(), 0);
+            let sum: Tensor<B, 1> = loss(Reduction::Sum).forward($input, $target);
+            assert_eq!(sum.into_scalar(), 0.0);
+            let mean: Tensor<B, 1> = loss(Reduction::Mean).forward($input, $target);
+            assert!(mean.into_scalar().is_nan());
+        };
     }
 
     #[test]
@@ -135,50 +148,18 @@ mod empty_batch {
         let indices = || Tensor::<B, 1, Int>::zeros([0], &device);
         let lists = || Tensor::<B, 2, Int>::zeros([0, 4], &device);
 
-        let soft = |reduction| {
-            SoftMarginLossConfig::new()
-                .with_reduction(reduction)
-                .init::<B>(&device)
-        };
-        check(
-            soft(Reduction::Mean)
-                .forward_no_reduction(input(), input())
-                .reshape([0]),
-            soft(Reduction::Sum).forward(input(), input()),
-            soft(Reduction::Mean).forward(input(), input()),
+        let weight = Some(vec![1.0, 2.0, 3.0, 4.0]);
+        check!(SoftMarginLossConfig::new(), input(), input());
+        check!(
+            MultiLabelSoftMarginLossConfig::new().with_weight(weight.clone()),
+            input(),
+            input()
         );
-        let multilabel_soft = |reduction| {
-            MultiLabelSoftMarginLossConfig::new()
-                .with_weight(Some(vec![1.0, 2.0, 3.0, 4.0]))
-                .with_reduction(reduction)
-                .init::<B>(&device)
-        };
-        check(
-            multilabel_soft(Reduction::Mean).forward_no_reduction(input(), input()),
-            multilabel_soft(Reduction::Sum).forward(input(), input()),
-            multilabel_soft(Reduction::Mean).forward(input(), input()),
-        );
-        let multilabel = |reduction| {
-            MultiLabelMarginLossConfig::new()
-                .with_reduction(reduction)
-                .init::<B>(&device)
-        };
-        check(
-            multilabel(Reduction::Mean).forward_no_reduction(input(), lists()),
-            multilabel(Reduction::Sum).forward(input(), lists()),
-            multilabel(Reduction::Mean).forward(input(), lists()),
-        );
-        let multi = |reduction| {
-            MultiMarginLossConfig::new()
-                .with_p(2)
-                .with_weight(Some(vec![1.0, 2.0, 3.0, 4.0]))
-                .with_reduction(reduction)
-                .init::<B>(&device)
-        };
-        check(
-            multi(Reduction::Mean).forward_no_reduction(input(), indices()),
-            multi(Reduction::Sum).forward(input(), indices()),
-            multi(Reduction::Mean).forward(input(), indices()),
+        check!(MultiLabelMarginLossConfig::new(), input(), lists());
+        check!(
+            MultiMarginLossConfig::new().with_p(2).with_weight(weight),
+            input(),
+            indices()
         );
     }
 }
@@ -194,7 +175,7 @@ mod gradients {
 
     use super::common::F64Autodiff as B;
     use super::common::REDUCTIONS;
-    use super::common::gradcheck::{gradcheck, indices, tensor, uniform};
+    use super::common::gradcheck::{gradcheck, gradcheck_pair, indices, tensor, uniform};
 
     crate::on_f64! {
         fn soft_margin() {
@@ -238,12 +219,9 @@ mod gradients {
                         .with_reduction(reduction)
                         .init::<B>(&Default::default());
                     let what = format!("MultiLabelSoftMargin {weight:?} {reduction:?}");
-                    gradcheck(&format!("{what} d/dinput"), &input, [3, 4], |x| {
-                        loss.forward(x, tensor(&targets, [3, 4]))
-                    });
-                    gradcheck(&format!("{what} d/dtargets"), &targets, [3, 4], |y| {
-                        loss.forward(tensor(&input, [3, 4]), y)
-                    });
+                    gradcheck_pair(&what, ["input", "targets"], &input, &targets, [3, 4],
+                        |x, y| loss.forward(x, y)
+                    );
                 }
                 let loss = MultiLabelSoftMarginLossConfig::new()
                     .with_weight(weight.clone())

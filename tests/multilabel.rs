@@ -101,7 +101,7 @@ mod gradients {
     use burn_losses::*;
 
     use super::common::F64Autodiff as B;
-    use super::common::gradcheck::{gradcheck, tensor, uniform};
+    use super::common::gradcheck::{gradcheck, gradcheck_pair, tensor, uniform};
     use super::common::{REDUCTIONS, float_options};
 
     const SHAPE: [usize; 2] = [3, 4];
@@ -151,12 +151,9 @@ mod gradients {
                                 .with_reduction(reduction)
                                 .init::<B>(&Default::default());
                             let what = format!("focal alpha {alpha:?} gamma {gamma} {reduction:?}");
-                            gradcheck(&format!("{what} d/dlogits"), &logits, SHAPE, |x| {
-                                loss.forward(x, tensor(&targets, SHAPE))
-                            });
-                            gradcheck(&format!("{what} d/dtargets"), &targets, SHAPE, |y| {
-                                loss.forward(tensor(&logits, SHAPE), y)
-                            });
+                            gradcheck_pair(&what, ["logits", "targets"], &logits, &targets,
+                                SHAPE, |x, y| loss.forward(x, y)
+                            );
                         }
                         let loss = SigmoidFocalLossConfig::new()
                             .with_alpha(alpha)
@@ -301,7 +298,7 @@ mod properties {
         )
     }
 
-    fn values(tensor: Tensor<B, 2>) -> Vec<f64> {
+    fn values<const D: usize>(tensor: Tensor<B, D>) -> Vec<f64> {
         tensor.into_data().iter::<f64>().collect()
     }
 
@@ -330,6 +327,20 @@ mod properties {
     /// The loss of one configuration, per element (or per sample) and reduced.
     type Loss<'a> = Box<dyn Fn(&[f64], &[f64]) -> (Vec<f64>, f64) + 'a>;
 
+    /// The [`Loss`] of a built loss: its `forward_no_reduction` and its `forward`.
+    macro_rules! loss {
+        ($loss:expr) => {{
+            let loss = $loss;
+            Box::new(move |x: &[f64], y: &[f64]| {
+                let none = values(loss.forward_no_reduction(tensor(x), tensor(y)));
+                (
+                    none,
+                    loss.forward(tensor(x), tensor(y)).into_scalar() as f64,
+                )
+            }) as Loss
+        }};
+    }
+
     fn losses() -> Vec<(String, Loss<'static>)> {
         let mut all: Vec<(String, Loss)> = Vec::new();
         for (alpha, gamma) in [(Some(0.25), 2.0), (None, 0.0), (Some(0.75), 0.5)] {
@@ -337,16 +348,7 @@ mod properties {
                 .with_alpha(alpha)
                 .with_gamma(gamma)
                 .init::<B>(&Default::default());
-            all.push((
-                format!("focal alpha {alpha:?} gamma {gamma}"),
-                Box::new(move |x, y| {
-                    let none = values(loss.forward_no_reduction(tensor(x), tensor(y)));
-                    (
-                        none,
-                        loss.forward(tensor(x), tensor(y)).into_scalar() as f64,
-                    )
-                }),
-            ));
+            all.push((format!("focal alpha {alpha:?} gamma {gamma}"), loss!(loss)));
         }
         for detach in [true, false] {
             for clip in [0.05, 0.0] {
@@ -354,33 +356,11 @@ mod properties {
                     .with_clip(clip)
                     .with_detach_focal_weight(detach)
                     .init::<B>(&Default::default());
-                all.push((
-                    format!("ASL clip {clip} detach {detach}"),
-                    Box::new(move |x, y| {
-                        let none = values(loss.forward_no_reduction(tensor(x), tensor(y)));
-                        (
-                            none,
-                            loss.forward(tensor(x), tensor(y)).into_scalar() as f64,
-                        )
-                    }),
-                ));
+                all.push((format!("ASL clip {clip} detach {detach}"), loss!(loss)));
             }
         }
         let loss = ZlprLossConfig::new().init::<B>(&Default::default());
-        all.push((
-            "ZLPR".to_string(),
-            Box::new(move |x, y| {
-                let none: Vec<f64> = loss
-                    .forward_no_reduction(tensor(x), tensor(y))
-                    .into_data()
-                    .iter::<f64>()
-                    .collect();
-                (
-                    none,
-                    loss.forward(tensor(x), tensor(y)).into_scalar() as f64,
-                )
-            }),
-        ));
+        all.push(("ZLPR".to_string(), loss!(loss)));
         all
     }
 

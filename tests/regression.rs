@@ -80,7 +80,7 @@ mod gradients {
 
     use super::common::F64Autodiff as B;
     use super::common::REDUCTIONS;
-    use super::common::gradcheck::{gradcheck, tensor, uniform};
+    use super::common::gradcheck::{gradcheck, gradcheck_pair, tensor, uniform};
 
     /// Inputs away from the kinks (|d| = 0, β, δ), where finite differences are exact.
     fn away_from_kinks(kinks: &[f64]) -> (Vec<f64>, Vec<f64>) {
@@ -101,12 +101,7 @@ mod gradients {
     fn check(what: &str, kinks: &[f64], loss: impl Fn(Tensor<B, 2>, Tensor<B, 2>) -> Tensor<B, 1>) {
         let (input, targets) = away_from_kinks(kinks);
         let shape = [3, 4];
-        gradcheck(&format!("{what} d/dinput"), &input, shape, |x| {
-            loss(x, tensor(&targets, shape))
-        });
-        gradcheck(&format!("{what} d/dtarget"), &targets, shape, |y| {
-            loss(tensor(&input, shape), y)
-        });
+        gradcheck_pair(what, ["input", "target"], &input, &targets, shape, &loss);
     }
 
     /// Counts in `[0, 6)` with two exact zeros, none within 0.05 of 1, where the Stirling term of
@@ -130,12 +125,7 @@ mod gradients {
     ) {
         let targets = poisson_targets();
         let shape = [3, 4];
-        gradcheck(&format!("{what} d/dinput"), input, shape, |x| {
-            loss(x, tensor(&targets, shape))
-        });
-        gradcheck(&format!("{what} d/dtarget"), &targets, shape, |y| {
-            loss(tensor(input, shape), y)
-        });
+        gradcheck_pair(what, ["input", "target"], input, &targets, shape, &loss);
     }
 
     /// The gradients with respect to the input, the targets and `var` (of any shape the loss
@@ -161,6 +151,24 @@ mod gradients {
         });
     }
 
+    /// `check` of the loss `$config` builds with `$set(parameter)` and `reduction`, for every
+    /// parameter: a kink (SmoothL1's `beta`, Huber's `delta`) at `|x - y|` = the parameter.
+    macro_rules! check_kinked {
+        ($name:literal, $config:ident, $set:ident, $parameters:expr, $reduction:expr) => {
+            for parameter in $parameters {
+                let loss = $config::new()
+                    .$set(parameter)
+                    .with_reduction($reduction)
+                    .init::<B>(&Default::default());
+                check(
+                    &format!("{} {parameter} {:?}", $name, $reduction),
+                    &[0.0, parameter as f64],
+                    |x, y| loss.forward(x, y),
+                );
+            }
+        };
+    }
+
     crate::on_f64! {
         fn every_loss_every_option() {
             let device = Default::default();
@@ -177,28 +185,8 @@ mod gradients {
                 check(&format!("L1 {reduction:?}"), &[0.0], |x, y| {
                     l1.forward(x, y)
                 });
-                for beta in [0.0, 0.5, 1.0, 5.0] {
-                    let loss = SmoothL1LossConfig::new()
-                        .with_beta(beta)
-                        .with_reduction(reduction)
-                        .init::<B>(&device);
-                    check(
-                        &format!("SmoothL1 beta {beta} {reduction:?}"),
-                        &[0.0, beta as f64],
-                        |x, y| loss.forward(x, y),
-                    );
-                }
-                for delta in [0.5, 1.0, 3.0] {
-                    let loss = HuberLossConfig::new()
-                        .with_delta(delta)
-                        .with_reduction(reduction)
-                        .init::<B>(&device);
-                    check(
-                        &format!("Huber delta {delta} {reduction:?}"),
-                        &[0.0, delta as f64],
-                        |x, y| loss.forward(x, y),
-                    );
-                }
+                check_kinked!("SmoothL1 beta", SmoothL1LossConfig, with_beta, [0.0, 0.5, 1.0, 5.0], reduction);
+                check_kinked!("Huber delta", HuberLossConfig, with_delta, [0.5, 1.0, 3.0], reduction);
             }
         }
 
@@ -255,24 +243,15 @@ mod gradients {
                             .init::<B>(&device);
                         let what = format!("Gaussian full {full} eps {eps} {reduction:?}");
                         let forward = |x, y, v| loss.forward(x, y, v);
-                        check_gaussian(
-                            &format!("{what} var (3, 4)"),
-                            &uniform(12, 0.2, 3.0, 53),
-                            [3, 4],
-                            forward,
-                        );
-                        check_gaussian(
-                            &format!("{what} var (3, 1)"),
-                            &uniform(3, 0.2, 3.0, 54),
-                            [3, 1],
-                            forward,
-                        );
-                        check_gaussian(
-                            &format!("{what} var (1, 4)"),
-                            &uniform(4, 0.2, 3.0, 55),
-                            [1, 4],
-                            forward,
-                        );
+                        for (var_shape, seed) in [([3, 4], 53), ([3, 1], 54), ([1, 4], 55)] {
+                            let [rows, columns] = var_shape;
+                            check_gaussian(
+                                &format!("{what} var ({rows}, {columns})"),
+                                &uniform(rows * columns, 0.2, 3.0, seed),
+                                var_shape,
+                                forward,
+                            );
+                        }
                         check_gaussian(
                             &format!("{what} var (3)"),
                             &uniform(3, 0.2, 3.0, 56),

@@ -66,6 +66,22 @@ fn value_and_gradient<B: burn::tensor::backend::AutodiffBackend, const D: usize>
     ]
 }
 
+/// An input `(N, C, P)` (tracked) and its class-index targets `(N, P)`.
+fn with_positions<B: burn::tensor::backend::AutodiffBackend>(
+    input: &[f64],
+    targets: &[i64],
+    [samples, classes, positions]: [usize; 3],
+) -> (Tensor<B, 3>, Tensor<B, 2, Int>) {
+    let input = floats::<B>(input, [samples, classes * positions])
+        .reshape([samples, classes, positions])
+        .require_grad();
+    let targets = Tensor::<B, 2, Int>::from_data(
+        TensorData::new(targets.to_vec(), [samples, positions]),
+        &Default::default(),
+    );
+    (input, targets)
+}
+
 /// Cross entropy of `(N, C, P)` logits (`P = 1`: the `(N, C)` case, as a user passes it).
 fn cross_entropy<B: burn::tensor::backend::AutodiffBackend>(
     config: &CrossEntropyLossConfig,
@@ -92,13 +108,7 @@ fn cross_entropy<B: burn::tensor::backend::AutodiffBackend>(
         };
         return value_and_gradient(value, &logits);
     }
-    let logits = floats::<B>(logits, [samples, classes * positions])
-        .reshape([samples, classes, positions])
-        .require_grad();
-    let targets = Tensor::<B, 2, Int>::from_data(
-        TensorData::new(targets.to_vec(), [samples, positions]),
-        &device,
-    );
+    let (logits, targets) = with_positions::<B>(logits, targets, [samples, classes, positions]);
     let value = if reduced {
         loss.forward(logits.clone(), targets)
     } else {
@@ -303,13 +313,8 @@ fn nll<B: burn::tensor::backend::AutodiffBackend>(
     let loss = NllLossConfig::new()
         .with_weight(Some((0..classes).map(|c| 1.0 + c as f32 / 8.0).collect()))
         .init::<B>(&device);
-    let log_probs = floats::<B>(log_probs, [samples, classes * positions])
-        .reshape([samples, classes, positions])
-        .require_grad();
-    let targets = Tensor::<B, 2, Int>::from_data(
-        TensorData::new(targets.to_vec(), [samples, positions]),
-        &device,
-    );
+    let (log_probs, targets) =
+        with_positions::<B>(log_probs, targets, [samples, classes, positions]);
     value_and_gradient(loss.forward(log_probs.clone(), targets), &log_probs)
 }
 

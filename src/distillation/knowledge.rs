@@ -10,9 +10,10 @@ use crate::classification::{CrossEntropyLoss, CrossEntropyLossConfig};
 use crate::mechanics::assembly::Elementwise;
 use crate::mechanics::class_targets::{
     CLASS_DIM, ClassIndexTargets, LogSoftmax, check_has_class_dim, check_reduced_rank,
+    class_index_normalizer,
 };
 use crate::mechanics::gradient::{Constant, needs_gradient};
-use crate::mechanics::reduction::{LossSum, Reduction, sum_dim};
+use crate::mechanics::reduction::{LossSum, Normalizer, Reduction, sum_dim};
 use crate::mechanics::validation::{check_same_shape, check_weight_option, fail_option};
 
 const LOSS: &str = "DistillationLoss";
@@ -192,8 +193,7 @@ impl<B: Backend> DistillationLoss<B> {
     /// The sum of the distillation terms and their count (positions), whose
     /// [`mean`](LossSum::mean) is the `Mean` reduction: to divide by the count of a larger batch
     /// (see [`LossSum`]). The mixture of [`forward_with_targets`](Self::forward_with_targets)
-    /// has two normalisers (positions, and the cross entropy's weight total): accumulate it as
-    /// this sum and [`CrossEntropyLoss::forward_sum`] apart.
+    /// has its own, [`forward_with_targets_sum`](Self::forward_with_targets_sum).
     ///
     /// # Panics
     /// As [`forward`](Self::forward).
@@ -234,15 +234,58 @@ impl<B: Backend> DistillationLoss<B> {
         targets: Tensor<B, DT, Int>,
     ) -> Tensor<B, 1> {
         let batch_size = student_logits.dims()[0];
-        let distillation = self.reduction.finish(
-            self.forward_sum(student_logits.clone(), teacher_logits),
-            batch_size,
-        );
+        self.forward_with_targets_sum(student_logits, teacher_logits, targets)
+            .finish(self.reduction, batch_size)
+    }
+
+    /// The sums of both terms of [`forward_with_targets`](Self::forward_with_targets), each
+    /// with its normaliser, whose [`mean`](DistillationLossSum::mean) is the `Mean` reduction:
+    /// to divide by the normalisers of a larger batch, which
+    /// [`normalizer`](Self::normalizer) gives from the targets alone (see
+    /// [`DistillationLossSum`]).
+    ///
+    /// # Panics
+    /// As [`forward_with_targets`](Self::forward_with_targets).
+    pub fn forward_with_targets_sum<const D: usize, const DT: usize>(
+        &self,
+        student_logits: Tensor<B, D>,
+        teacher_logits: Tensor<B, D>,
+        targets: Tensor<B, DT, Int>,
+    ) -> DistillationLossSum<B> {
+        let distillation = self.forward_sum(student_logits.clone(), teacher_logits);
         let (hard, targets) = self.hard_label_terms(student_logits, targets);
-        let hard = self
-            .reduction
-            .finish(hard.summed_over(targets.normalizer()), batch_size);
-        distillation * self.alpha as f64 + hard * (1.0 - self.alpha as f64)
+        DistillationLossSum {
+            distillation,
+            hard: hard.summed_over(targets.normalizer()),
+            alpha: self.alpha as f64,
+        }
+    }
+
+    /// The normalisers of [`forward_with_targets_sum`](Self::forward_with_targets_sum) for
+    /// these targets, from the targets alone: their count (the positions of the distillation
+    /// term) and the summed class weight of the non-ignored ones (the cross entropy's). Adding
+    /// the micro-batches' normalisers before any forward pass gives those of the whole batch.
+    ///
+    /// # Panics
+    /// With class weights (and `check_targets`), if a target is outside `[0, C)` and is not
+    /// `ignore_index`; without them the targets are checked by the forward pass.
+    pub fn normalizer<const DT: usize>(
+        &self,
+        targets: Tensor<B, DT, Int>,
+    ) -> DistillationNormalizer<B> {
+        let positions = Normalizer::elements(targets.shape().num_elements(), &targets.device());
+        let cross_entropy = &self.cross_entropy;
+        DistillationNormalizer {
+            distillation: positions,
+            hard: class_index_normalizer(
+                LOSS,
+                "student_logits",
+                targets,
+                cross_entropy.weight.as_ref(),
+                cross_entropy.ignore_index,
+                cross_entropy.check_targets,
+            ),
+        }
     }
 
     /// `α · KD_i + (1 - α) · CE_i` at every position: the targets' shape (ignored positions keep
@@ -261,7 +304,7 @@ impl<B: Backend> DistillationLoss<B> {
             .unreduced();
         let (hard, _) = self.hard_label_terms(student_logits, targets);
         let hard = hard.unreduced();
-        (distillation * self.alpha as f64 + hard * (1.0 - self.alpha as f64)).squeeze_dim(CLASS_DIM)
+        mix(self.alpha as f64, distillation, hard).squeeze_dim(CLASS_DIM)
     }
 
     /// `T² · KL(p || q)` at every position, the class dimension kept (size 1), and the
@@ -322,5 +365,127 @@ impl<B: Backend> DistillationLoss<B> {
         );
         let losses = Elementwise::new(losses).computed_gradient(&student_logits, gradient);
         (losses, targets)
+    }
+}
+
+/// The two sums of [`DistillationLoss::forward_with_targets`], each with its own normaliser: the
+/// distillation term's is the number of positions, the hard-label cross entropy's the summed
+/// class weight of its non-ignored targets. One [`LossSum`] cannot hold the mixture, whose
+/// `Mean` divides each term by its own normaliser before weighting them with `α` and `1 - α`.
+///
+/// As with [`LossSum`], dividing each micro-batch's sums by the normalisers of the whole batch
+/// ([`mean_over`](Self::mean_over), with the sum of the micro-batches'
+/// [`DistillationLoss::normalizer`]) gives exactly the loss and the gradient of the one large
+/// batch, whatever the micro-batches' sizes and ignored targets.
+///
+/// ```
+/// use burn::backend::{Autodiff, NdArray};
+/// use burn::tensor::{Int, Tensor};
+/// use burn_losses::*;
+///
+/// type B = Autodiff<NdArray>;
+/// let device = Default::default();
+/// let loss = DistillationLossConfig::new().with_temperature(2.0).init::<B>(&device);
+/// let student = Tensor::<B, 2>::from_floats([[1.0, 0.0], [0.0, 2.0], [0.5, 0.5]], &device);
+/// let teacher = Tensor::<B, 2>::from_floats([[2.0, 0.0], [0.0, 1.0], [1.0, 0.0]], &device);
+/// // The last two targets are ignored by the cross entropy (not by the distillation term).
+/// let targets = Tensor::<B, 1, Int>::from_ints([0, -100, -100], &device);
+/// let whole = loss
+///     .forward_with_targets(student.clone(), teacher.clone(), targets.clone())
+///     .into_scalar();
+///
+/// let parts = [(0..2), (2..3)];
+/// let total = parts
+///     .iter()
+///     .map(|rows| loss.normalizer(targets.clone().slice(rows.clone())))
+///     .reduce(|a, b| a + b)
+///     .unwrap();
+/// let accumulated: f32 = parts
+///     .iter()
+///     .map(|rows| {
+///         let part = loss.forward_with_targets_sum(
+///             student.clone().slice(rows.clone()),
+///             teacher.clone().slice(rows.clone()),
+///             targets.clone().slice(rows.clone()),
+///         );
+///         // Each part's gradient is its share of the whole's: call `backward` here.
+///         part.mean_over(total.clone()).into_scalar()
+///     })
+///     .sum();
+/// assert!((accumulated - whole).abs() < 1e-6);
+/// ```
+#[derive(Clone, Debug)]
+pub struct DistillationLossSum<B: Backend> {
+    /// The distillation term `T² · KL(p || q)`: its sum and the number of positions.
+    pub distillation: LossSum<B>,
+    /// The hard-label cross entropy: its sum and the summed class weight of the non-ignored
+    /// targets, as [`CrossEntropyLoss::forward_sum`].
+    pub hard: LossSum<B>,
+    /// The weight `α` of the distillation term (the cross entropy's is `1 - α`).
+    alpha: f64,
+}
+
+impl<B: Backend> DistillationLossSum<B> {
+    /// This batch's normalisers, one per term.
+    pub fn normalizer(&self) -> DistillationNormalizer<B> {
+        DistillationNormalizer {
+            distillation: self.distillation.normalizer.clone(),
+            hard: self.hard.normalizer.clone(),
+        }
+    }
+
+    /// This batch's mean: [`mean_over`](Self::mean_over) its own normalisers.
+    pub fn mean(self) -> Tensor<B, 1> {
+        let normalizer = self.normalizer();
+        self.mean_over(normalizer)
+    }
+
+    /// `α · KD_sum / KD_total + (1 - α) · CE_sum / CE_total`, with `normalizer` the normalisers
+    /// of a larger batch this one is part of.
+    pub fn mean_over(self, normalizer: DistillationNormalizer<B>) -> Tensor<B, 1> {
+        mix(
+            self.alpha,
+            self.distillation.mean_over(normalizer.distillation),
+            self.hard.mean_over(normalizer.hard),
+        )
+    }
+
+    /// The mixture reduced with `reduction`, each term on its own.
+    fn finish(self, reduction: Reduction, batch_size: usize) -> Tensor<B, 1> {
+        mix(
+            self.alpha,
+            reduction.finish(self.distillation, batch_size),
+            reduction.finish(self.hard, batch_size),
+        )
+    }
+}
+
+/// `α · distillation + (1 - α) · hard`.
+fn mix<B: Backend, const D: usize>(
+    alpha: f64,
+    distillation: Tensor<B, D>,
+    hard: Tensor<B, D>,
+) -> Tensor<B, D> {
+    distillation * alpha + hard * (1.0 - alpha)
+}
+
+/// The normalisers of a [`DistillationLossSum`], one per term; they add up over micro-batches
+/// (`+`).
+#[derive(Clone, Debug)]
+pub struct DistillationNormalizer<B: Backend> {
+    /// The number of positions (the distillation term covers every one).
+    pub distillation: Normalizer<B>,
+    /// The summed class weight of the non-ignored targets (the cross entropy's).
+    pub hard: Normalizer<B>,
+}
+
+impl<B: Backend> core::ops::Add for DistillationNormalizer<B> {
+    type Output = Self;
+
+    fn add(self, other: Self) -> Self {
+        Self {
+            distillation: self.distillation + other.distillation,
+            hard: self.hard + other.hard,
+        }
     }
 }

@@ -2,7 +2,8 @@
 
 use core::fmt;
 
-use burn::config::Config;
+use burn::config::{Config, config_to_json};
+use burn::serde::{Deserialize, Serialize};
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
@@ -51,19 +52,53 @@ pub trait Distance<B: Backend>: Clone + fmt::Debug + Send {
 /// // PyTorch: [4.9999985858, 1.4142135623730951e-06]
 /// d.assert_approx_eq::<f32>(&[4.9999986, 1.4142136e-6].into(), Default::default());
 /// ```
-#[derive(Config, Debug, Copy, PartialEq)]
+// A Burn `Config` written out rather than derived: the derive passes no serde attributes
+// through, and `p` needs one (see `norm_degree_json`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(crate = "burn::serde")]
 pub struct PairwiseDistance {
     /// The norm degree: positive, or `f32::INFINITY` for the max norm.
-    #[config(default = 2.0)]
+    ///
+    /// In JSON (`Config::save`, `Display`) a finite `p` is a number and an infinite one the
+    /// string `"inf"`, since JSON has no infinity. Loading reads a number, or a string that
+    /// `f32::from_str` reads (`"inf"`, `"Infinity"`, in any case); `null` is an error.
+    #[serde(with = "norm_degree_json")]
     pub p: f32,
     /// Added to every entry of the difference before the norm (finite).
-    #[config(default = 1e-6)]
     pub eps: f32,
 }
 
 const PAIRWISE: &str = "PairwiseDistance";
 
+impl Config for PairwiseDistance {}
+
+impl fmt::Display for PairwiseDistance {
+    /// The config's JSON, as Burn's `Config` derive prints it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&config_to_json(self))
+    }
+}
+
 impl PairwiseDistance {
+    /// PyTorch's defaults: `p = 2.0`, `eps = 1e-6`.
+    // No `Default`, as the configs whose `new` the `Config` derive writes.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self { p: 2.0, eps: 1e-6 }
+    }
+
+    /// Sets [`p`](Self::p), the norm degree.
+    pub fn with_p(mut self, p: f32) -> Self {
+        self.p = p;
+        self
+    }
+
+    /// Sets [`eps`](Self::eps), added to the difference before the norm.
+    pub fn with_eps(mut self, eps: f32) -> Self {
+        self.eps = eps;
+        self
+    }
+
     /// The distance of every row pair: `x1`, `x2` of shape `(N, D)`, output `(N)`.
     ///
     /// # Panics
@@ -182,6 +217,62 @@ where
 {
     fn distance(&self, x1: Tensor<B, 2>, x2: Tensor<B, 2>) -> Tensor<B, 1> {
         (self.0)(x1, x2)
+    }
+}
+
+/// The serde encoding of a norm degree `p` (`#[serde(with = "norm_degree_json")]`): a number,
+/// or, in a human-readable format such as JSON, the text of a non-finite value (`"inf"`), which
+/// JSON numbers cannot express. Binary formats keep the plain `f32`.
+pub(crate) mod norm_degree_json {
+    use core::fmt;
+
+    use burn::serde::de::{self, Deserializer, Visitor};
+    use burn::serde::{Deserialize, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(p: &f32, serializer: S) -> Result<S::Ok, S::Error> {
+        if p.is_finite() || !serializer.is_human_readable() {
+            serializer.serialize_f32(*p)
+        } else {
+            // `f32`'s `Display`: "inf", "-inf" or "NaN", each read back by `f32::from_str`.
+            serializer.collect_str(p)
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f32, D::Error> {
+        if deserializer.is_human_readable() {
+            deserializer.deserialize_any(NumberOrText)
+        } else {
+            f32::deserialize(deserializer)
+        }
+    }
+
+    /// Reads a number as serde reads an `f32` (an `f64` or an integer, cast), or a string with
+    /// `f32::from_str`.
+    struct NumberOrText;
+
+    impl Visitor<'_> for NumberOrText {
+        type Value = f32;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a norm degree: a number, or \"inf\" for the max norm")
+        }
+
+        fn visit_f64<E: de::Error>(self, value: f64) -> Result<f32, E> {
+            Ok(value as f32)
+        }
+
+        fn visit_i64<E: de::Error>(self, value: i64) -> Result<f32, E> {
+            Ok(value as f32)
+        }
+
+        fn visit_u64<E: de::Error>(self, value: u64) -> Result<f32, E> {
+            Ok(value as f32)
+        }
+
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<f32, E> {
+            text.parse()
+                .map_err(|_| E::invalid_value(de::Unexpected::Str(text), &self))
+        }
     }
 }
 

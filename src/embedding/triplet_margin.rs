@@ -1,11 +1,14 @@
 //! Triplet margin loss: an anchor closer to its positive than to its negative, by a margin.
 
-use burn::config::Config;
+use core::fmt;
+
+use burn::config::{Config, config_to_json};
 use burn::module::Module;
+use burn::serde::{Deserialize, Serialize};
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use super::distance::{check_norm_degree, pairwise_distance};
+use super::distance::{check_norm_degree, norm_degree_json, pairwise_distance};
 use crate::mechanics::assembly::reduced_forward;
 use crate::mechanics::numerics::hinge;
 use crate::mechanics::reduction::Reduction;
@@ -14,24 +17,82 @@ use crate::mechanics::validation::{check_finite_option, check_positive_option, c
 const LOSS: &str = "TripletMarginLoss";
 
 /// Configuration of [`TripletMarginLoss`] (`torch.nn.TripletMarginLoss`).
-#[derive(Config, Debug)]
+// A Burn `Config` written out rather than derived: the derive passes no serde attributes
+// through, and `p` needs one (see `norm_degree_json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(crate = "burn::serde")]
 pub struct TripletMarginLossConfig {
     /// How much farther the negative must be than the positive (finite, > 0).
-    #[config(default = 1.0)]
     pub margin: f32,
     /// The norm degree of the distance: positive, or `f32::INFINITY` for the max norm.
-    #[config(default = 2.0)]
+    ///
+    /// In JSON (`Config::save`, `Display`) a finite `p` is a number and an infinite one the
+    /// string `"inf"`, since JSON has no infinity. Loading reads a number, or a string that
+    /// `f32::from_str` reads (`"inf"`, `"Infinity"`, in any case); `null` is an error.
+    #[serde(with = "norm_degree_json")]
     pub p: f32,
     /// Added to every entry of the difference before the norm (finite).
-    #[config(default = 1e-6)]
     pub eps: f32,
     /// Use `min(d(a, n), d(p, n))` as the negative distance ("distance swap", Balntas et al.
     /// 2016): the harder of the two negatives.
-    #[config(default = false)]
     pub swap: bool,
     /// The reduction applied by `forward`.
-    #[config(default = "Reduction::Mean")]
     pub reduction: Reduction,
+}
+
+impl Config for TripletMarginLossConfig {}
+
+impl fmt::Display for TripletMarginLossConfig {
+    /// The config's JSON, as Burn's `Config` derive prints it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&config_to_json(self))
+    }
+}
+
+impl TripletMarginLossConfig {
+    /// PyTorch's defaults: `margin = 1.0`, `p = 2.0`, `eps = 1e-6`, `swap = false`, and
+    /// [`Reduction::Mean`].
+    // No `Default`, as the configs whose `new` the `Config` derive writes.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            margin: 1.0,
+            p: 2.0,
+            eps: 1e-6,
+            swap: false,
+            reduction: Reduction::Mean,
+        }
+    }
+
+    /// Sets [`margin`](Self::margin).
+    pub fn with_margin(mut self, margin: f32) -> Self {
+        self.margin = margin;
+        self
+    }
+
+    /// Sets [`p`](Self::p), the norm degree.
+    pub fn with_p(mut self, p: f32) -> Self {
+        self.p = p;
+        self
+    }
+
+    /// Sets [`eps`](Self::eps), added to the difference before the norm.
+    pub fn with_eps(mut self, eps: f32) -> Self {
+        self.eps = eps;
+        self
+    }
+
+    /// Sets [`swap`](Self::swap), the distance swap.
+    pub fn with_swap(mut self, swap: bool) -> Self {
+        self.swap = swap;
+        self
+    }
+
+    /// Sets [`reduction`](Self::reduction).
+    pub fn with_reduction(mut self, reduction: Reduction) -> Self {
+        self.reduction = reduction;
+        self
+    }
 }
 
 impl TripletMarginLossConfig {

@@ -138,3 +138,22 @@ pub fn gradcheck<const D: usize>(
         );
     }
 }
+
+/// [`gradcheck`] of a loss of two inputs of one shape with respect to each: `{what} d/d{name}` of
+/// the first at `first` (the second held at `second`), then of the second.
+#[track_caller]
+pub fn gradcheck_pair<const D: usize>(
+    what: &str,
+    [first_name, second_name]: [&str; 2],
+    first: &[f64],
+    second: &[f64],
+    shape: [usize; D],
+    loss: impl Fn(Tensor<B, D>, Tensor<B, D>) -> Tensor<B, 1>,
+) {
+    gradcheck(&format!("{what} d/d{first_name}"), first, shape, |x| {
+        loss(x, tensor(second, shape))
+    });
+    gradcheck(&format!("{what} d/d{second_name}"), second, shape, |y| {
+        loss(tensor(first, shape), y)
+    });
+}

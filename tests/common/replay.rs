@@ -5,8 +5,10 @@
 //!
 //! A loss call reads the case's tensors by their PyTorch argument names through [`Inputs`]
 //! (`x.float::<2>("input1")`, `x.int::<1>("target")`); [`replay!`](crate::replay) turns one
-//! such call into the reduced and the unreduced replay, and
-//! [`elementwise_parity!`](crate::elementwise_parity) does the whole test of an element-wise loss.
+//! such call into the reduced and the unreduced replay,
+//! [`replay_fixture!`](crate::replay_fixture) writes the test that replays every case of a
+//! fixture at its rank, and [`elementwise_parity!`](crate::elementwise_parity) does the whole
+//! test of an element-wise loss.
 
 use std::cell::RefCell;
 
@@ -275,6 +277,24 @@ macro_rules! by_rank {
         match $rank {
             $($first => $function::<$backend, $first $(, $rest)*> $args,)+
             rank => panic!("{}: no replay at rank {rank}", stringify!($function)),
+        }
+    };
+}
+
+/// The parity test of a fixture whose cases vary in rank:
+/// `replay_fixture!(fn nll: "nll", "input" => nll_case at [(2, 1), (3, 2)])` defines
+/// `fn nll<B: Lane>(device)`, which replays every case of `nll.json` through
+/// `nll_case::<B, ..>(case, device)`, the const generics chosen by [`by_rank!`](crate::by_rank)
+/// from the rank of the case's input `"input"`.
+#[macro_export]
+macro_rules! replay_fixture {
+    (fn $test:ident: $fixture:literal, $input:literal => $case:ident at $ranks:tt) => {
+        fn $test<B: $crate::common::Lane>(device: &B::Device) {
+            let fixture = $crate::common::load_fixture($fixture);
+            for case in $crate::common::replay::cases(&fixture) {
+                let rank = $crate::common::replay::rank(case, $input);
+                $crate::by_rank!(rank => $case::<B>(case, device) at $ranks);
+            }
         }
     };
 }
