@@ -266,14 +266,17 @@ fn bce_with_logits<B: burn::tensor::backend::AutodiffBackend>(
     ]
 }
 
-#[test]
-fn bce_with_logits_kernel_matches_the_generic_code() {
+/// BCE with logits on `B` as it is (its kernels) and inside `generic_path`, every weight
+/// combination, with logits of ±1e4 and 0 among them; whether any output differed in a bit.
+fn bce_with_logits_paths_agree<B: burn::tensor::backend::AutodiffBackend>(
+    shapes: &[(usize, usize)],
+) -> bool {
     let mut differ = false;
-    for (rows, columns) in [(32, 100), (7, 16), (4, 3)] {
+    for &(rows, columns) in shapes {
         let mut logits = uniform(rows * columns, -30.0, 30.0, 3);
-        logits[0] = 1e4;
-        logits[1] = -1e4;
-        logits[2] = 0.0;
+        for (logit, special) in logits.iter_mut().zip([1e4, -1e4, 0.0]) {
+            *logit = special;
+        }
         let targets = uniform(rows * columns, 0.0, 1.0, 4);
         let weight: Vec<f32> = (0..columns).map(|c| 0.5 + (c % 3) as f32 * 0.5).collect();
         let pos_weight: Vec<f32> = (0..columns).map(|c| 0.25 + (c % 5) as f32).collect();
@@ -294,13 +297,32 @@ fn bce_with_logits_kernel_matches_the_generic_code() {
                     pos_weight.is_some()
                 );
                 let shape = [rows, columns];
-                let run = || {
-                    bce_with_logits::<NdArrayAutodiff>(&config, &logits, &targets, shape, reduced)
-                };
+                let run = || bce_with_logits::<B>(&config, &logits, &targets, shape, reduced);
                 differ |= assert_same(&what, run(), generic_path(run));
             }
         }
     }
+    differ
+}
+
+#[test]
+fn bce_with_logits_kernel_matches_the_generic_code() {
+    let differ = bce_with_logits_paths_agree::<NdArrayAutodiff>(&[(32, 100), (7, 16), (4, 3)]);
+    assert_generic_path_ran(differ);
+}
+
+/// The CubeCL kernel (lavapipe in CI): one element, one column, a column count off the cube
+/// size, more elements than one cube per row would cover.
+#[cfg(feature = "wgpu")]
+#[test]
+fn wgpu_bce_with_logits_kernel_matches_the_generic_code() {
+    let differ = bce_with_logits_paths_agree::<common::WgpuAutodiff>(&[
+        (1, 1),
+        (300, 1),
+        (5, 257),
+        (7, 16),
+        (129, 3),
+    ]);
     assert_generic_path_ran(differ);
 }
 

@@ -61,9 +61,20 @@ pub(crate) struct BceWithLogitsInputs<'a, B: Backend> {
     pub targets_gradient: bool,
 }
 
+// By hand: a derive would ask `B: Copy` of the backend.
+impl<B: Backend> Clone for BceWithLogitsInputs<'_, B> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<B: Backend> Copy for BceWithLogitsInputs<'_, B> {}
+
 /// The losses (their sum, or every element), and the requested gradients of each element's loss.
+/// A kernel family that keeps its results on the device gives every element's loss in place of
+/// the sum (`sum: None`) and the caller sums them there.
 pub(crate) struct BceWithLogits<B: Backend, const D: usize> {
-    pub sum: f64,
+    pub sum: Option<f64>,
     pub losses: Option<Tensor<B, D>>,
     pub logits_gradient: Option<Tensor<B, D>>,
     pub targets_gradient: Option<Tensor<B, D>>,
@@ -113,14 +124,19 @@ pub(crate) fn bce_with_logits<B: Backend, const D: usize>(
     inputs: BceWithLogitsInputs<'_, B>,
 ) -> Option<BceWithLogits<B, D>> {
     #[cfg(feature = "ndarray")]
-    return super::ndarray::binary_cross_entropy_with_logits::bce_with_logits(
-        logits, targets, inputs,
-    );
-    #[cfg(not(feature = "ndarray"))]
+    if let Some(computed) =
+        super::ndarray::binary_cross_entropy_with_logits::bce_with_logits(logits, targets, inputs)
     {
-        let _ = (logits, targets, inputs);
-        None
+        return Some(computed);
     }
+    #[cfg(feature = "wgpu")]
+    if let Some(computed) =
+        super::cube::binary_cross_entropy_with_logits::bce_with_logits(logits, targets, inputs)
+    {
+        return Some(computed);
+    }
+    let _ = (logits, targets, inputs);
+    None
 }
 
 /// The sum of every element of untracked `values`, accurate at any size, without the copies of

@@ -9,9 +9,9 @@
 //!   (`autodiff`): the stored gradient times the upstream gradient, with no `input · gradient`
 //!   product in the forward pass and no host readback;
 //! - **kernels**, for the kernel family the entry names (`Kernels`): one-pass NdArray kernels
-//!   for cross entropy, NLL and BCE with logits and an in-place blocked sum (`ndarray`), and a
-//!   CubeCL kernel for class-index cross entropy on the GPU (`cube`), with and without
-//!   autodiff.
+//!   for cross entropy, NLL and BCE with logits and an in-place blocked sum (`ndarray`), and
+//!   CubeCL kernels for class-index cross entropy and BCE with logits on the GPU (`cube`),
+//!   with and without autodiff.
 //!
 //! The losses reach both through the hooks of `kernels` and the carriers of
 //! `crate::gradient`, which answer "not here" for an unlisted backend; no loss names a backend
@@ -22,7 +22,7 @@
 //! | backend | autodiff side | kernels | Cargo feature |
 //! |---|---|---|---|
 //! | `NdArray<f32>`, `NdArray<f64>` | yes | NdArray | `ndarray` |
-//! | `CubeBackend<WgpuRuntime>` (`Wgpu` without Burn's `fusion`) | yes | CubeCL: cross entropy with class indices | `wgpu` |
+//! | `CubeBackend<WgpuRuntime>` (`Wgpu` without Burn's `fusion`) | yes | CubeCL: cross entropy with class indices, BCE with logits | `wgpu` |
 //! | `Wgpu` with Burn's `fusion` (`Fusion<CubeBackend<WgpuRuntime>>`) | yes | none yet | `wgpu` |
 //!
 //! # Adding a backend

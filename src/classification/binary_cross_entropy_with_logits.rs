@@ -115,8 +115,15 @@ impl<B: Backend> BinaryCrossEntropyWithLogitsLoss<B> {
     ) -> LossSum<B> {
         let weights = self.checked_weights(&logits, &targets);
         if let Some(computed) = self.kernel(&logits, &targets, false) {
+            let Some(sum) = computed.sum else {
+                // The kernel's family keeps the losses on the device: summed there.
+                return Elementwise::new(computed.losses.expect("every loss, without the sum"))
+                    .computed_gradient(&logits, computed.logits_gradient)
+                    .computed_gradient(&targets, computed.targets_gradient)
+                    .summed();
+            };
             let sum = Tensor::from_data(
-                TensorData::new(vec![computed.sum], [1]),
+                TensorData::new(vec![sum], [1]),
                 (&logits.device(), logits.dtype()),
             );
             let logits_carrier = computed

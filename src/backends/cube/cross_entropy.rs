@@ -170,7 +170,9 @@ fn index_cross_entropy_kernel<F: Float, I: Numeric>(
 
     if unit == 0 {
         let target_logit = f32::cast_from(logits[base + target * positions]);
-        let mut loss = (max + log_sum_exp - target_logit) * weight;
+        // The shift first, exactly: `max + log_sum_exp - target_logit` would round
+        // `log_sum_exp` to the ulp of logits of 1e4.
+        let mut loss = (log_sum_exp - (target_logit - max)) * weight;
         if smoothed {
             let smooth = (log_sum_exp * class_weight_sum - shifted_sum) * valid;
             loss = loss * (1.0 - smoothing) + smooth * smoothing_per_class;

@@ -1,12 +1,13 @@
 //! The CubeCL kernel family: kernels written once in CubeCL and launched on the
 //! `CubeTensor<R>` behind a `Tensor<B, D>` when the registry lists `B` (or `Autodiff`'s inner
-//! backend) with [`Kernels::Cube`]: today `CubeBackend` over the wgpu runtime (Burn's `Wgpu`
+//! backend) with [`Kernels::Cube`] (class-index cross entropy, BCE with logits): today `CubeBackend` over the wgpu runtime (Burn's `Wgpu`
 //! without its `fusion` feature). A kernel reads its inputs where they lie on the device and
 //! writes its outputs there: nothing is read back to the host.
 //!
 //! Every kernel computes in `f32` whatever the tensors' float type, and writes its outputs in
 //! the input's type.
 
+pub(crate) mod binary_cross_entropy_with_logits;
 pub(crate) mod cross_entropy;
 
 use burn::backend::wgpu::WgpuRuntime;
@@ -31,12 +32,12 @@ pub(crate) fn cube_size_for(row_len: usize) -> u32 {
 /// Vulkan's guaranteed limit in `x`.
 const MAX_CUBES_PER_DIM: usize = 65_535;
 
-/// One cube per row: `rows` cubes laid out in `x` then `y` (rows beyond 65535 need the second
-/// dimension); a kernel finds its row as `CUBE_POS_Y * CUBE_COUNT_X + CUBE_POS_X` and skips
-/// the cubes past the last row.
-pub(crate) fn cube_count_for(rows: usize) -> CubeCount {
-    let x = rows.clamp(1, MAX_CUBES_PER_DIM);
-    let y = rows.div_ceil(x).max(1);
+/// `cubes` cubes (one per row, or per block of elements) laid out in `x` then `y` (more than
+/// 65535 need the second dimension); a kernel finds its cube as
+/// `CUBE_POS_Y * CUBE_COUNT_X + CUBE_POS_X` and skips the cubes past the last.
+pub(crate) fn cube_count_for(cubes: usize) -> CubeCount {
+    let x = cubes.clamp(1, MAX_CUBES_PER_DIM);
+    let y = cubes.div_ceil(x).max(1);
     CubeCount::Static(x as u32, y as u32, 1)
 }
 

@@ -69,7 +69,7 @@ impl<B: Backend, const D: usize> FloatPairKernel for Kernel<'_, B, D> {
 
         let tensor = |values: Vec<E>| tensor_of(values, self.dims, &self.device, self.dtype);
         BceWithLogits {
-            sum,
+            sum: Some(sum),
             losses: losses.map(tensor),
             logits_gradient: logits_gradient.map(tensor),
             targets_gradient: targets_gradient.map(tensor),
